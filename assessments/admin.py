@@ -1,0 +1,129 @@
+from django.contrib import admin, messages
+
+from assessments.models import (
+    Assessment,
+    AssessmentQuestion,
+    Attempt,
+    CodeSpec,
+    CodeTest,
+    Invitation,
+    NumericSpec,
+    Option,
+    Question,
+    Response,
+    Skill,
+    Submission,
+)
+from assessments.services.submissions import submission_requeue
+
+
+@admin.register(Skill)
+class SkillAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class OptionInline(admin.TabularInline):
+    model = Option
+    extra = 0
+    fields = ["order", "text", "is_correct"]
+
+
+class NumericSpecInline(admin.StackedInline):
+    model = NumericSpec
+    extra = 0
+    max_num = 1
+
+
+class CodeSpecInline(admin.StackedInline):
+    model = CodeSpec
+    extra = 0
+    max_num = 1
+
+
+class CodeTestInline(admin.TabularInline):
+    model = CodeTest
+    extra = 0
+    fields = ["order", "name", "args", "expected", "is_sample", "weight"]
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    list_display = ["title", "kind", "difficulty", "points", "skill_list"]
+    list_filter = ["kind", "difficulty", "skills"]
+    search_fields = ["title", "slug", "prompt"]
+    prepopulated_fields = {"slug": ["title"]}
+    filter_horizontal = ["skills"]
+    inlines = [OptionInline, NumericSpecInline, CodeSpecInline, CodeTestInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("skills")
+
+    @admin.display(description="Skills")
+    def skill_list(self, question):
+        return ", ".join(s.name for s in question.skills.all())
+
+    def get_inlines(self, request, obj):
+        # Show only the parts that belong to the question's kind (all of them while adding).
+        if obj is None:
+            return self.inlines
+        return {
+            Question.Kind.SINGLE_CHOICE: [OptionInline],
+            Question.Kind.MULTIPLE_CHOICE: [OptionInline],
+            Question.Kind.NUMERIC: [NumericSpecInline],
+            Question.Kind.CODE: [CodeSpecInline, CodeTestInline],
+        }[obj.kind]
+
+
+class AssessmentQuestionInline(admin.TabularInline):
+    model = AssessmentQuestion
+    extra = 0
+    fields = ["order", "question"]
+    autocomplete_fields = ["question"]
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(admin.ModelAdmin):
+    list_display = ["title", "time_limit", "pass_mark_percent", "is_published", "is_public"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [AssessmentQuestionInline]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["candidate", "assessment", "extra_time", "available_until", "revoked_at"]
+    list_select_related = ["candidate", "assessment"]
+    autocomplete_fields = ["candidate"]
+
+
+class ResponseInline(admin.TabularInline):
+    model = Response
+    extra = 0
+    can_delete = False
+    readonly_fields = ["question", "answer", "score", "max_score", "graded_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Attempt)
+class AttemptAdmin(admin.ModelAdmin):
+    list_display = ["candidate", "assessment", "state", "started_at", "deadline", "score", "max_score"]
+    list_filter = ["state", "assessment"]
+    list_select_related = ["candidate", "assessment"]
+    readonly_fields = [f.name for f in Attempt._meta.fields]
+    inlines = [ResponseInline]
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = ["id", "attempt", "question", "kind", "status", "verdict", "score", "created_at"]
+    list_filter = ["status", "verdict", "kind"]
+    list_select_related = ["attempt__candidate", "attempt__assessment", "question"]
+    readonly_fields = [f.name for f in Submission._meta.fields]
+    actions = ["requeue"]
+
+    @admin.action(description="Requeue failed submissions")
+    def requeue(self, request, queryset):
+        count = sum(submission_requeue(submission_id=s.pk) for s in queryset.filter(status=Submission.Status.ERROR))
+        self.message_user(request, f"{count} submission(s) requeued.", messages.SUCCESS)

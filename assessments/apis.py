@@ -1,0 +1,276 @@
+"""Candidate REST API (v1). Thin adapters: validate, call one service or selector, serialize."""
+
+from django.db.models import Count
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response as HttpResponse
+from rest_framework.views import APIView
+
+from assessments import selectors, services
+from assessments.models import Attempt, Question, Submission
+from common.apis import ErrorSerializer
+from common.exceptions import Conflict
+
+ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 403, 404, 409, 429)}
+
+
+class SkillRefSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class QuestionSerializer(serializers.Serializer):
+    """A question as the candidate sees it: never the correct options, answers, hidden tests or
+    the reference solution."""
+
+    class OptionSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        text = serializers.CharField()
+
+    class SampleTestSerializer(serializers.Serializer):
+        name = serializers.CharField()
+        args = serializers.JSONField()
+        expected = serializers.JSONField()
+
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=Question.Kind.choices)
+    title = serializers.CharField()
+    prompt = serializers.CharField()
+    difficulty = serializers.CharField()
+    points = serializers.IntegerField()
+    skills = SkillRefSerializer(many=True, source="skills.all")
+    options = serializers.SerializerMethodField()
+    unit = serializers.SerializerMethodField()
+    code = serializers.SerializerMethodField()
+
+    def get_options(self, question) -> list[dict]:
+        if question.kind not in (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE):
+            return []
+        return [{"id": o.id, "text": o.text} for o in question.options.all()]
+
+    def get_unit(self, question) -> str:
+        return question.numeric.unit if question.kind == Question.Kind.NUMERIC else ""
+
+    def get_code(self, question) -> dict | None:
+        if question.kind != Question.Kind.CODE:
+            return None
+        spec = question.code
+        samples = getattr(question, "sample_tests", None)
+        if samples is None:
+            samples = question.code_tests.filter(is_sample=True)
+        return {
+            "language": spec.language,
+            "function_name": spec.function_name,
+            "starter_code": spec.starter_code,
+            "time_limit_s": spec.time_limit_s,
+            "memory_mb": spec.memory_mb,
+            "sample_tests": [{"name": t.name, "args": t.args, "expected": t.expected} for t in samples],
+        }
+
+
+class AttemptOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    assessment = inline_serializer("AttemptAssessment", {"id": serializers.IntegerField(), "title": serializers.CharField()})
+    state = serializers.ChoiceField(choices=Attempt.State.choices)
+    started_at = serializers.DateTimeField()
+    deadline = serializers.DateTimeField()
+    server_time = serializers.DateTimeField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    submitted_by = serializers.CharField()
+    questions = QuestionSerializer(many=True)
+    answers = serializers.DictField(child=serializers.JSONField(), help_text="Saved answers by question id.")
+
+
+def attempt_payload(attempt: Attempt) -> dict:
+    responses = selectors.attempt_responses(attempt=attempt)
+    return {
+        "id": attempt.id,
+        "assessment": {"id": attempt.assessment_id, "title": attempt.assessment.title},
+        "state": attempt.state,
+        "started_at": attempt.started_at,
+        "deadline": attempt.deadline,
+        "server_time": timezone.now(),
+        "submitted_at": attempt.submitted_at,
+        "submitted_by": attempt.submitted_by,
+        "questions": [r.question for r in responses],
+        "answers": {str(r.question_id): r.answer for r in responses},
+    }
+
+
+class AssessmentListApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        slug = serializers.CharField()
+        title = serializers.CharField()
+        description = serializers.CharField()
+        time_limit_minutes = serializers.SerializerMethodField()
+        pass_mark_percent = serializers.IntegerField()
+        question_count = serializers.IntegerField()
+        attempt = serializers.SerializerMethodField()
+
+        class Meta:
+            ref_name = "AssessmentListItem"
+
+        def get_time_limit_minutes(self, assessment) -> float:
+            return round(assessment.time_limit.total_seconds() / 60, 2)
+
+        def get_attempt(self, assessment) -> dict | None:
+            attempt = assessment.my_attempts[0] if assessment.my_attempts else None
+            if attempt is None:
+                return None
+            return {"id": attempt.id, "state": attempt.state, "deadline": attempt.deadline.isoformat(), "percent": attempt.percent}
+
+    @extend_schema(responses={200: OutputSerializer(many=True), **ERRORS}, summary="Assessments I may take")
+    def get(self, request):
+        assessments = selectors.assessment_list_for_user(user=request.user)
+        assessments = assessments.annotate(question_count=Count("items", distinct=True))
+        return HttpResponse(self.OutputSerializer(assessments, many=True).data)
+
+
+class AttemptStartApi(APIView):
+    @extend_schema(request=None, responses={201: AttemptOutputSerializer, 200: AttemptOutputSerializer, **ERRORS},
+                   summary="Start (or resume) an attempt; the server fixes the deadline")
+    def post(self, request, assessment_id: int):
+        assessment = selectors.assessment_get_for_user(user=request.user, assessment_id=assessment_id)
+        attempt, created = services.attempt_start(candidate=request.user, assessment=assessment)
+        return HttpResponse(
+            AttemptOutputSerializer(attempt_payload(attempt)).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class AttemptDetailApi(APIView):
+    @extend_schema(responses={200: AttemptOutputSerializer, **ERRORS}, summary="An attempt with its saved answers")
+    def get(self, request, attempt_id: int):
+        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
+        return HttpResponse(AttemptOutputSerializer(attempt_payload(attempt)).data)
+
+
+ANSWER_DOC = (
+    'One of {"choice": option_id}, {"choices": [option_id, ...]}, {"value": 0.05}, '
+    '{"language": "python", "source": "..."}.'
+)
+
+
+class ResponseSaveApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        question_id = serializers.IntegerField()
+        answer = serializers.JSONField()
+        saved_at = serializers.DateTimeField(source="updated_at")
+
+        class Meta:
+            ref_name = "SavedResponse"
+
+    @extend_schema(
+        request=inline_serializer("Answer", {"choice": serializers.CharField(required=False)}),
+        responses={200: OutputSerializer, **ERRORS},
+        summary="Autosave an answer (409 after the deadline or submission)",
+        description=ANSWER_DOC,
+    )
+    def put(self, request, attempt_id: int, question_id: int):
+        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
+        selectors.attempt_check_owner(user=request.user, attempt=attempt)
+        response = services.response_save(attempt_id=attempt.id, question_id=question_id, answer=request.data)
+        return HttpResponse(self.OutputSerializer(response).data)
+
+
+class SubmissionOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    attempt_id = serializers.IntegerField()
+    question_id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=Submission.Kind.choices)
+    language = serializers.CharField()
+    status = serializers.ChoiceField(choices=Submission.Status.choices)
+    verdict = serializers.CharField()
+    score = serializers.FloatField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    error = serializers.CharField()
+    result = serializers.JSONField(help_text="Per-test results; hidden tests show pass/fail only.")
+
+
+def submission_payload(submission: Submission, *, full: bool = False) -> dict:
+    return {
+        "id": submission.id,
+        "attempt_id": submission.attempt_id,
+        "question_id": submission.question_id,
+        "kind": submission.kind,
+        "language": submission.language,
+        "status": submission.status,
+        "verdict": submission.verdict,
+        "score": submission.score,
+        "created_at": submission.created_at,
+        "finished_at": submission.finished_at,
+        "error": "Grading failed on our side; it will be retried." if submission.error and not full else submission.error,
+        "result": selectors.submission_public_result(submission=submission, full=full),
+    }
+
+
+class CodeInputSerializer(serializers.Serializer):
+    language = serializers.CharField(required=False, default="python")
+    source = serializers.CharField(allow_blank=False, trim_whitespace=False, max_length=70000)
+
+
+class SubmissionCreateApi(APIView):
+    """POST .../runs/ runs the sample tests; POST .../submissions/ grades on every test."""
+
+    kind = Submission.Kind.SUBMIT
+
+    @extend_schema(request=CodeInputSerializer, responses={202: SubmissionOutputSerializer, **ERRORS})
+    def post(self, request, attempt_id: int, question_id: int):
+        data = CodeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
+        selectors.attempt_check_owner(user=request.user, attempt=attempt)
+        submission = services.submission_create(
+            attempt_id=attempt.id, question_id=question_id, kind=self.kind, answer=dict(data.validated_data)
+        )
+        return HttpResponse(SubmissionOutputSerializer(submission_payload(submission)).data, status=status.HTTP_202_ACCEPTED)
+
+
+class RunCreateApi(SubmissionCreateApi):
+    kind = Submission.Kind.RUN
+
+
+class SubmissionDetailApi(APIView):
+    @extend_schema(responses={200: SubmissionOutputSerializer, **ERRORS}, summary="Poll a run or submission")
+    def get(self, request, submission_id: int):
+        submission = selectors.submission_get_for_user(user=request.user, submission_id=submission_id)
+        return HttpResponse(SubmissionOutputSerializer(submission_payload(submission, full=request.user.is_staff)).data)
+
+
+class AttemptSubmitApi(APIView):
+    @extend_schema(request=None, responses={200: AttemptOutputSerializer, **ERRORS}, summary="Finish early")
+    def post(self, request, attempt_id: int):
+        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
+        selectors.attempt_check_owner(user=request.user, attempt=attempt)
+        attempt = services.attempt_submit(attempt_id=attempt.id, submitted_by=Attempt.SubmittedBy.CANDIDATE)
+        return HttpResponse(AttemptOutputSerializer(attempt_payload(attempt)).data)
+
+
+class AttemptReportApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        attempt_id = serializers.IntegerField()
+        assessment = serializers.JSONField()
+        state = serializers.CharField()
+        started_at = serializers.DateTimeField()
+        submitted_at = serializers.DateTimeField(allow_null=True)
+        submitted_by = serializers.CharField()
+        score = serializers.FloatField(allow_null=True)
+        max_score = serializers.FloatField()
+        percent = serializers.FloatField(allow_null=True)
+        pass_mark_percent = serializers.IntegerField()
+        passed = serializers.BooleanField(allow_null=True)
+        skills = serializers.ListField(child=serializers.JSONField())
+        questions = serializers.ListField(child=serializers.JSONField())
+
+        class Meta:
+            ref_name = "AttemptReport"
+
+    @extend_schema(responses={200: OutputSerializer, **ERRORS}, summary="Score, pass/fail, per-skill and per-question results")
+    def get(self, request, attempt_id: int):
+        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
+        if attempt.state == Attempt.State.IN_PROGRESS:
+            raise Conflict("The report is ready once the attempt is submitted.", {"state": attempt.state})
+        return HttpResponse(self.OutputSerializer(selectors.attempt_report(attempt=attempt)).data)

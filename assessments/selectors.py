@@ -1,0 +1,232 @@
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from assessments.models import Assessment, Attempt, CodeTest, Invitation, Option, Question, Response, Submission
+from common.exceptions import ApplicationError, NotFound
+
+
+@dataclass
+class Access:
+    allowed: bool  # the user may see the assessment at all
+    may_start: bool = False
+    reason: str = ""
+    extra_time: timedelta = field(default_factory=timedelta)
+
+
+def assessment_access(*, user: User, assessment: Assessment) -> Access:
+    if not assessment.is_published:
+        return Access(allowed=False)
+    invitation = Invitation.objects.filter(assessment=assessment, candidate=user).first()
+    if invitation is None and not assessment.is_public:
+        return Access(allowed=False)
+    if invitation is not None and invitation.revoked_at is not None:
+        return Access(allowed=False)
+    extra = invitation.extra_time if invitation else timedelta(0)
+    if invitation is not None and invitation.available_until and invitation.available_until < timezone.now():
+        return Access(allowed=True, reason="This invitation has expired.", extra_time=extra)
+    taken = Attempt.objects.filter(candidate=user, assessment=assessment).exclude(state=Attempt.State.IN_PROGRESS)
+    if not assessment.is_public and taken.exists():
+        return Access(allowed=True, reason="You have already taken this assessment.", extra_time=extra)
+    return Access(allowed=True, may_start=True, extra_time=extra)
+
+
+def assessment_list_for_user(*, user: User) -> QuerySet[Assessment]:
+    """Published assessments the user is invited to (not revoked), or open to everyone."""
+    invited = Invitation.objects.filter(candidate=user, revoked_at__isnull=True).values("assessment_id")
+    return (
+        Assessment.objects.filter(is_published=True)
+        .filter(Q(is_public=True) | Q(id__in=invited))
+        .prefetch_related(
+            Prefetch(
+                "attempts",
+                queryset=Attempt.objects.filter(candidate=user).order_by("-started_at"),
+                to_attr="my_attempts",
+            ),
+            Prefetch("invitations", queryset=Invitation.objects.filter(candidate=user), to_attr="my_invitations"),
+        )
+        .order_by("title")
+    )
+
+
+def assessment_get_for_user(*, user: User, assessment_id: int) -> Assessment:
+    assessment = Assessment.objects.filter(pk=assessment_id).first()
+    if assessment is None or not assessment_access(user=user, assessment=assessment).allowed:
+        raise NotFound("Assessment not found.")
+    return assessment
+
+
+def assessment_questions(*, assessment: Assessment) -> list[Question]:
+    return [item.question for item in assessment.items.select_related("question").order_by("order", "id")]
+
+
+def attempt_get_for_user(*, user: User, attempt_id: int) -> Attempt:
+    """The attempt if the user owns it (or is staff); 404 otherwise, so ids reveal nothing."""
+    attempts = Attempt.objects.select_related("assessment", "candidate")
+    if not user.is_staff:
+        attempts = attempts.filter(candidate=user)
+    attempt = attempts.filter(pk=attempt_id).first()
+    if attempt is None:
+        raise NotFound("Attempt not found.")
+    return attempt
+
+
+def attempt_check_owner(*, user: User, attempt: Attempt) -> None:
+    """Staff may read any attempt, but only its candidate may answer or hand it in."""
+    if attempt.candidate_id != user.id:
+        raise ApplicationError("Only the candidate can change this attempt.", status=403)
+
+
+def attempt_responses(*, attempt: Attempt) -> list[Response]:
+    """Responses in the assessment's order, with everything a candidate-facing page shows."""
+    order = {item.question_id: (item.order, item.id) for item in attempt.assessment.items.all()}
+    responses = (
+        Response.objects.filter(attempt=attempt)
+        .select_related("question__code", "question__numeric")
+        .prefetch_related(
+            "question__skills",
+            Prefetch("question__options", queryset=Option.objects.order_by("order", "id")),
+            Prefetch("question__code_tests", queryset=CodeTest.objects.filter(is_sample=True), to_attr="sample_tests"),
+        )
+    )
+    return sorted(responses, key=lambda r: order.get(r.question_id, (1 << 30, r.id)))
+
+
+def submission_get_for_user(*, user: User, submission_id: int) -> Submission:
+    submissions = Submission.objects.select_related("attempt", "question")
+    if not user.is_staff:
+        submissions = submissions.filter(attempt__candidate=user)
+    submission = submissions.filter(pk=submission_id).first()
+    if submission is None:
+        raise NotFound("Submission not found.")
+    return submission
+
+
+def submission_latest(*, attempt: Attempt) -> dict[int, Submission]:
+    """The latest submission per question of an attempt (one query)."""
+    latest: dict[int, Submission] = {}
+    for submission in Submission.objects.filter(attempt=attempt).order_by("created_at", "id"):
+        latest[submission.question_id] = submission
+    return latest
+
+
+def submission_judge_input(*, submission: Submission) -> dict:
+    """Plain data the grading task turns into a judge spec: runs use the sample tests only."""
+    spec = submission.question.code
+    tests = CodeTest.objects.filter(question_id=submission.question_id).order_by("order", "id")
+    if submission.kind == Submission.Kind.RUN:
+        tests = tests.filter(is_sample=True)
+    return {
+        "language": submission.language,
+        "source": submission.source,
+        "function_name": spec.function_name,
+        "cpu_time_s": spec.time_limit_s,
+        "memory_mb": spec.memory_mb,
+        "tests": [
+            {"name": t.name, "args": t.args, "expected": t.expected, "weight": t.weight, "sample": t.is_sample}
+            for t in tests
+        ],
+    }
+
+
+def submission_public_result(*, submission: Submission, full: bool = False) -> dict:
+    """What the candidate may see of a graded submission: sample tests in full, hidden tests as
+    pass/fail only, no output of a graded submit (it could echo hidden inputs). Staff get `full`."""
+    results = submission.results or {}
+    if full:
+        return results
+    tests = []
+    hidden_index = 0
+    for test in results.get("tests", []):
+        if test.get("sample"):
+            tests.append(
+                {
+                    "name": test["name"],
+                    "hidden": False,
+                    "passed": test.get("verdict") == "AC",
+                    "verdict": test.get("verdict"),
+                    "time_ms": test.get("time_ms"),
+                    "message": test.get("message", ""),
+                    "args": test.get("args"),
+                    "expected": test.get("expected"),
+                    "actual": test.get("actual"),
+                }
+            )
+        else:
+            hidden_index += 1
+            tests.append({"name": f"Hidden test {hidden_index}", "hidden": True, "passed": test.get("verdict") == "AC"})
+    public = {"tests": tests, "compile_output": results.get("compile_output", "")}
+    if submission.kind == Submission.Kind.RUN:
+        public["stdout"] = results.get("stdout", "")
+        public["stderr"] = results.get("stderr", "")
+    return public
+
+
+def attempt_report(*, attempt: Attempt) -> dict:
+    """Score, pass/fail, per-skill breakdown and per-question results. Never the correct answers."""
+    responses = attempt_responses(attempt=attempt)
+    latest = {
+        s.question_id: s
+        for s in Submission.objects.filter(attempt=attempt, kind=Submission.Kind.SUBMIT).order_by("created_at", "id")
+    }
+    skills: dict[str, dict] = {}
+    questions = []
+    for position, response in enumerate(responses, start=1):
+        question = response.question
+        for skill in question.skills.all():
+            row = skills.setdefault(skill.slug, {"skill": skill.slug, "name": skill.name, "score": 0.0, "max_score": 0.0})
+            row["max_score"] += response.max_score
+            row["score"] += response.score or 0.0
+        item = {
+            "position": position,
+            "question_id": question.id,
+            "title": question.title,
+            "kind": question.kind,
+            "skills": [s.slug for s in question.skills.all()],
+            "answered": _is_answered(response.answer),
+            "score": response.score,
+            "max_score": response.max_score,
+            "status": _response_status(response),
+        }
+        submission = latest.get(question.id)
+        if question.kind == Question.Kind.CODE and submission is not None:
+            item["submission"] = {
+                "id": submission.id,
+                "status": submission.status,
+                "verdict": submission.verdict,
+                "score": submission.score,
+                **submission_public_result(submission=submission),
+            }
+        questions.append(item)
+    for row in skills.values():
+        row["percent"] = round(100 * row["score"] / row["max_score"], 1) if row["max_score"] else None
+    return {
+        "attempt_id": attempt.id,
+        "assessment": {"id": attempt.assessment_id, "title": attempt.assessment.title},
+        "state": attempt.state,
+        "started_at": attempt.started_at,
+        "submitted_at": attempt.submitted_at,
+        "submitted_by": attempt.submitted_by,
+        "score": attempt.score,
+        "max_score": attempt.max_score,
+        "percent": attempt.percent,
+        "pass_mark_percent": attempt.assessment.pass_mark_percent,
+        "passed": attempt.passed,
+        "skills": sorted(skills.values(), key=lambda r: r["name"]),
+        "questions": questions,
+    }
+
+
+def _is_answered(answer: dict) -> bool:
+    return any(v not in (None, "", []) for v in answer.values())
+
+
+def _response_status(response: Response) -> str:
+    if response.score is None:
+        return "pending"
+    if response.score >= response.max_score:
+        return "correct"
+    return "partial" if response.score > 0 else "incorrect"

@@ -1,0 +1,21 @@
+from assessments.services.attempts import attempt_finalize_if_ready, attempt_start, attempt_submit
+from assessments.services.reconcile import grading_reconcile
+from assessments.services.responses import response_save
+from assessments.services.submissions import (
+    submission_claim,
+    submission_complete,
+    submission_create,
+    submission_fail,
+)
+
+__all__ = [
+    "attempt_finalize_if_ready",
+    "attempt_start",
+    "attempt_submit",
+    "grading_reconcile",
+    "response_save",
+    "submission_claim",
+    "submission_complete",
+    "submission_create",
+    "submission_fail",
+]

@@ -1,0 +1,139 @@
+import random
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from accounts.models import User
+from assessments import scoring
+from assessments.models import Assessment, Attempt, Question, Response, Submission
+from assessments.selectors import assessment_access, assessment_questions
+from common.exceptions import Conflict, NotFound
+
+
+def attempt_transition(*, attempt: Attempt, to: str, **fields) -> Attempt:
+    """The one place an attempt changes state; the caller holds the row lock."""
+    if to not in Attempt.TRANSITIONS[attempt.state]:
+        raise Conflict(f"An attempt cannot go from {attempt.state} to {to}.", {"state": attempt.state})
+    attempt.state = to
+    for name, value in fields.items():
+        setattr(attempt, name, value)
+    attempt.save(update_fields=["state", "updated_at", *fields])
+    return attempt
+
+
+@transaction.atomic
+def attempt_start(*, candidate: User, assessment: Assessment) -> tuple[Attempt, bool]:
+    """Start (or resume) the candidate's attempt. Returns (attempt, created).
+
+    The deadline is fixed here, on the server, and nothing the client sends moves it."""
+    access = assessment_access(user=candidate, assessment=assessment)
+    if not access.allowed:
+        raise NotFound("Assessment not found.")
+    open_attempt = Attempt.objects.filter(
+        candidate=candidate, assessment=assessment, state=Attempt.State.IN_PROGRESS
+    ).first()
+    if open_attempt is not None:
+        return open_attempt, False
+    if not access.may_start:
+        raise Conflict(access.reason, {"assessment": assessment.id})
+
+    now = timezone.now()
+    questions = assessment_questions(assessment=assessment)
+    try:
+        with transaction.atomic():
+            attempt = Attempt.objects.create(
+                candidate=candidate,
+                assessment=assessment,
+                seed=random.SystemRandom().randrange(2**62),
+                started_at=now,
+                deadline=now + assessment.time_limit + access.extra_time,
+                max_score=float(sum(q.points for q in questions)),
+            )
+    except IntegrityError:
+        # A concurrent request started it first (one open attempt per candidate): resume that one.
+        return Attempt.objects.get(candidate=candidate, assessment=assessment, state=Attempt.State.IN_PROGRESS), False
+    Response.objects.bulk_create(
+        Response(attempt=attempt, question=q, answer={}, max_score=float(q.points)) for q in questions
+    )
+
+    from assessments.tasks import attempt_expire
+
+    deadline = attempt.deadline
+    transaction.on_commit(lambda: attempt_expire.apply_async((attempt.id,), eta=deadline))
+    return attempt, True
+
+
+@transaction.atomic
+def attempt_submit(*, attempt_id: int, submitted_by: str) -> Attempt:
+    """Hand in the attempt: score what can be scored now and queue final grading of code answers.
+
+    Idempotent for the deadline path (the ETA task and the reconciler may both call it)."""
+    attempt = Attempt.objects.select_for_update().select_related("assessment").get(pk=attempt_id)
+    if attempt.state != Attempt.State.IN_PROGRESS:
+        if submitted_by == Attempt.SubmittedBy.DEADLINE:
+            return attempt
+        raise Conflict("This attempt has already been submitted.", {"state": attempt.state})
+    now = timezone.now()
+    if submitted_by == Attempt.SubmittedBy.DEADLINE and now < attempt.deadline:
+        return attempt  # an early ETA (clock skew between hosts): the reconciler comes back later
+    attempt_transition(
+        attempt=attempt, to=Attempt.State.SUBMITTED, submitted_at=min(now, attempt.deadline), submitted_by=submitted_by
+    )
+
+    responses = (
+        Response.objects.filter(attempt=attempt)
+        .select_related("question__numeric", "question__code")
+        .prefetch_related("question__options")
+    )
+    from assessments.services.submissions import submission_enqueue
+
+    for response in responses:
+        question = response.question
+        if question.kind != Question.Kind.CODE:
+            response.score = scoring.answer_points(question=question, answer=response.answer)
+            response.graded_at = now
+            response.save(update_fields=["score", "graded_at", "updated_at"])
+            continue
+        source = response.answer.get("source", "")
+        latest = (
+            Submission.objects.filter(attempt=attempt, question=question, kind=Submission.Kind.SUBMIT)
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if latest is not None and latest.source == source and latest.status != Submission.Status.ERROR:
+            if latest.status == Submission.Status.DONE:
+                response_score_from_submission(response=response, submission=latest)
+            continue  # already graded, or being graded, for exactly this code
+        if not source.strip():
+            response.score, response.graded_at = 0.0, now
+            response.save(update_fields=["score", "graded_at", "updated_at"])
+            continue
+        submission = Submission.objects.create(
+            attempt=attempt,
+            question=question,
+            kind=Submission.Kind.SUBMIT,
+            language=response.answer.get("language", question.code.language),
+            source=source,
+        )
+        submission_enqueue(submission=submission)
+
+    attempt_finalize_if_ready(attempt=attempt)
+    return attempt
+
+
+def response_score_from_submission(*, response: Response, submission: Submission) -> None:
+    response.score = round(response.max_score * (submission.score or 0.0), 6)
+    response.graded_at = submission.finished_at or timezone.now()
+    response.save(update_fields=["score", "graded_at", "updated_at"])
+
+
+def attempt_finalize_if_ready(*, attempt: Attempt) -> bool:
+    """Mark a submitted attempt graded once no final code submission is pending. Caller holds the lock."""
+    if attempt.state != Attempt.State.SUBMITTED:
+        return False
+    if Response.objects.filter(attempt=attempt, score__isnull=True).exists():
+        return False
+    total = Response.objects.filter(attempt=attempt).aggregate(total=Sum("score"))["total"] or 0.0
+    attempt_transition(attempt=attempt, to=Attempt.State.GRADED, score=min(total, attempt.max_score), graded_at=timezone.now())
+    return True

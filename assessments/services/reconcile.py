@@ -1,0 +1,53 @@
+"""The safety net behind the ETA tasks and the broker: the database is the source of truth."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from assessments.models import Attempt, Submission
+from assessments.services.attempts import attempt_finalize_if_ready, attempt_submit
+from assessments.services.submissions import submission_enqueue, submission_requeue
+
+logger = logging.getLogger(__name__)
+
+MAX_CLAIMS = 3
+
+
+def grading_reconcile() -> dict:
+    """Submit attempts past their deadline, re-enqueue lost tasks, recover dead workers' rows."""
+    now = timezone.now()
+    counts = {"expired": 0, "requeued": 0, "recovered": 0, "failed": 0, "finalized": 0}
+
+    for attempt_id in Attempt.objects.filter(state=Attempt.State.IN_PROGRESS, deadline__lte=now).values_list("id", flat=True):
+        attempt_submit(attempt_id=attempt_id, submitted_by=Attempt.SubmittedBy.DEADLINE)
+        counts["expired"] += 1
+
+    stale_queued = Submission.objects.filter(
+        status=Submission.Status.QUEUED, enqueued_at__lt=now - settings.PREP_RECONCILE_QUEUED_AFTER
+    )
+    for submission in stale_queued.only("id"):
+        with transaction.atomic():
+            submission_enqueue(submission=submission)
+        counts["requeued"] += 1
+
+    dead_after = timedelta(seconds=settings.PREP_GRADING_HARD_TIME_LIMIT + 30)
+    for submission in Submission.objects.filter(status=Submission.Status.RUNNING, started_at__lt=now - dead_after):
+        if submission.claims >= MAX_CLAIMS:
+            Submission.objects.filter(pk=submission.pk, status=Submission.Status.RUNNING).update(
+                status=Submission.Status.ERROR, error="Grading did not finish after several tries.", finished_at=now
+            )
+            counts["failed"] += 1
+        elif submission_requeue(submission_id=submission.pk):
+            counts["recovered"] += 1
+
+    for attempt_id in Attempt.objects.filter(state=Attempt.State.SUBMITTED).values_list("id", flat=True):
+        with transaction.atomic():
+            attempt = Attempt.objects.select_for_update().get(pk=attempt_id)
+            counts["finalized"] += attempt_finalize_if_ready(attempt=attempt)
+
+    if any(counts.values()):
+        logger.info("grading_reconcile %s", counts)
+    return counts

@@ -1,0 +1,114 @@
+import math
+
+from django.db import transaction
+from django.utils import timezone
+
+from assessments.models import Attempt, Question, Response
+from common.exceptions import ApplicationError, Conflict, NotFound
+
+MAX_SOURCE_BYTES = 64 * 1024
+
+
+def attempt_lock_open(*, attempt_id: int) -> Attempt:
+    """Lock the attempt row and make sure it still takes answers (409 otherwise)."""
+    attempt = Attempt.objects.select_for_update().select_related("assessment").get(pk=attempt_id)
+    if attempt.state != Attempt.State.IN_PROGRESS:
+        raise Conflict(
+            "This attempt has been submitted; answers can no longer be changed.",
+            {"state": attempt.state, "submitted_at": attempt.submitted_at.isoformat() if attempt.submitted_at else None},
+        )
+    if timezone.now() >= attempt.deadline:
+        raise Conflict(
+            "Time is up for this attempt; answers can no longer be changed.",
+            {"state": attempt.state, "deadline": attempt.deadline.isoformat()},
+        )
+    return attempt
+
+
+def answer_clean(*, question: Question, answer: dict) -> dict:
+    """Validate an answer's shape for the question's kind and return its canonical form."""
+    if not isinstance(answer, dict):
+        raise ApplicationError("An answer is a JSON object.")
+    kind = question.kind
+    if kind == Question.Kind.SINGLE_CHOICE:
+        choice = answer.get("choice")
+        if choice in (None, ""):
+            return {"choice": None}
+        option_ids = {o.id for o in question.options.all()}
+        choice = _as_int(choice)
+        if choice not in option_ids:
+            raise ApplicationError("That option does not belong to this question.", {"choice": answer.get("choice")})
+        return {"choice": choice}
+    if kind == Question.Kind.MULTIPLE_CHOICE:
+        choices = answer.get("choices")
+        if choices is None:
+            choices = []
+        if not isinstance(choices, list):
+            raise ApplicationError('A multiple-choice answer is {"choices": [option ids]}.')
+        option_ids = {o.id for o in question.options.all()}
+        cleaned = sorted({_as_int(c) for c in choices})
+        unknown = [c for c in cleaned if c not in option_ids]
+        if unknown:
+            raise ApplicationError("Some options do not belong to this question.", {"choices": unknown})
+        return {"choices": cleaned}
+    if kind == Question.Kind.NUMERIC:
+        value = answer.get("value")
+        if value in (None, ""):
+            return {"value": None}
+        if isinstance(value, bool):
+            raise ApplicationError('A numeric answer is {"value": number}.')
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ApplicationError("That is not a number.", {"value": str(value)[:100]}) from None
+        if not math.isfinite(number):
+            raise ApplicationError("The answer must be a finite number.", {"value": str(value)[:100]})
+        return {"value": number}
+    if kind == Question.Kind.CODE:
+        source = answer.get("source", "")
+        language = answer.get("language") or question.code.language
+        if not isinstance(source, str):
+            raise ApplicationError('A code answer is {"language": "python", "source": "..."}.')
+        if language != question.code.language:
+            raise ApplicationError(
+                f"This question is answered in {question.code.get_language_display()}.",
+                {"language": language, "allowed": [question.code.language]},
+            )
+        if len(source.encode()) > MAX_SOURCE_BYTES:
+            raise ApplicationError("The code is too long.", {"max_bytes": MAX_SOURCE_BYTES})
+        if "\x00" in source:
+            raise ApplicationError("The code contains a NUL character.")
+        return {"language": language, "source": source}
+    raise ApplicationError(f"Unknown question kind {kind}.")
+
+
+def _as_int(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+@transaction.atomic
+def response_save(*, attempt_id: int, question_id: int, answer: dict) -> Response:
+    """Autosave one answer. Refused with 409 once the attempt is submitted or past its deadline."""
+    attempt = attempt_lock_open(attempt_id=attempt_id)
+    response = (
+        Response.objects.select_related("question__code", "question__numeric")
+        .prefetch_related("question__options")
+        .filter(attempt=attempt, question_id=question_id)
+        .first()
+    )
+    if response is None:
+        raise NotFound("This question is not part of the attempt.")
+    cleaned = answer_clean(question=response.question, answer=answer)
+    if cleaned != response.answer:
+        response.answer = cleaned
+        response.score = None  # a changed answer is graded afresh
+        response.graded_at = None
+        response.save(update_fields=["answer", "score", "graded_at", "updated_at"])
+    return response
+
+

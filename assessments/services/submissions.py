@@ -1,0 +1,108 @@
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from assessments.models import Attempt, Question, Response, Submission
+from assessments.services.attempts import attempt_finalize_if_ready, response_score_from_submission
+from assessments.services.responses import answer_clean, attempt_lock_open
+from common.exceptions import ApplicationError, NotFound
+
+# A candidate cannot flood the grading queue: further runs wait until earlier ones finish.
+MAX_PENDING_PER_ATTEMPT = 3
+
+
+def submission_enqueue(*, submission: Submission) -> None:
+    """Queue grading once the row is committed (never before it exists)."""
+    from assessments.tasks import submission_grade
+
+    Submission.objects.filter(pk=submission.pk).update(enqueued_at=timezone.now())
+    submission_id = submission.pk
+    transaction.on_commit(lambda: submission_grade.delay(submission_id))
+
+
+@transaction.atomic
+def submission_create(*, attempt_id: int, question_id: int, kind: str, answer: dict) -> Submission:
+    """Run code on the sample tests (kind=run) or submit it for grading on all tests (kind=submit)."""
+    attempt = attempt_lock_open(attempt_id=attempt_id)
+    response = (
+        Response.objects.select_related("question__code")
+        .filter(attempt=attempt, question_id=question_id)
+        .first()
+    )
+    if response is None:
+        raise NotFound("This question is not part of the attempt.")
+    question = response.question
+    if question.kind != Question.Kind.CODE:
+        raise ApplicationError("Only code questions can be run or submitted.")
+    cleaned = answer_clean(question=question, answer=answer)
+    if not cleaned["source"].strip():
+        raise ApplicationError("Write some code first.")
+    pending = Submission.objects.filter(
+        attempt=attempt, status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING]
+    ).count()
+    if pending >= MAX_PENDING_PER_ATTEMPT:
+        raise ApplicationError(
+            "Earlier runs are still being graded; try again in a moment.", {"pending": pending}, status=429
+        )
+    if kind == Submission.Kind.SUBMIT and cleaned != response.answer:
+        response.answer, response.score, response.graded_at = cleaned, None, None
+        response.save(update_fields=["answer", "score", "graded_at", "updated_at"])
+    submission = Submission.objects.create(
+        attempt=attempt, question=question, kind=kind, language=cleaned["language"], source=cleaned["source"]
+    )
+    submission_enqueue(submission=submission)
+    return submission
+
+
+def submission_claim(*, submission_id: int) -> Submission | None:
+    """Take a queued submission for grading. None when another worker has it or it is gone."""
+    claimed = Submission.objects.filter(pk=submission_id, status=Submission.Status.QUEUED).update(
+        status=Submission.Status.RUNNING, started_at=timezone.now(), claims=F("claims") + 1
+    )
+    if not claimed:
+        return None
+    return Submission.objects.select_related("question__code").get(pk=submission_id)
+
+
+@transaction.atomic
+def submission_complete(*, submission_id: int, result: dict) -> bool:
+    """Record the judge's result. Only the worker holding the claim can write it (running → done)."""
+    now = timezone.now()
+    written = Submission.objects.filter(pk=submission_id, status=Submission.Status.RUNNING).update(
+        status=Submission.Status.DONE,
+        verdict=result["verdict"],
+        score=min(max(float(result["score"]), 0.0), 1.0),
+        results=result,
+        finished_at=now,
+        error="",
+    )
+    if not written:
+        return False
+    submission = Submission.objects.get(pk=submission_id)
+    if submission.kind == Submission.Kind.SUBMIT:
+        attempt = Attempt.objects.select_for_update().get(pk=submission.attempt_id)
+        response = Response.objects.get(attempt=attempt, question_id=submission.question_id)
+        if response.answer.get("source") == submission.source:
+            response_score_from_submission(response=response, submission=submission)
+            attempt_finalize_if_ready(attempt=attempt)
+    return True
+
+
+def submission_fail(*, submission_id: int, error: str) -> bool:
+    """An infrastructure fault (not the candidate's code): the row says so and staff can requeue it."""
+    return bool(
+        Submission.objects.filter(pk=submission_id, status=Submission.Status.RUNNING).update(
+            status=Submission.Status.ERROR, error=error[:2000], finished_at=timezone.now()
+        )
+    )
+
+
+def submission_requeue(*, submission_id: int) -> bool:
+    """Put a failed or stranded submission back in the queue (staff action and the reconciler)."""
+    with transaction.atomic():
+        requeued = Submission.objects.filter(
+            pk=submission_id, status__in=[Submission.Status.ERROR, Submission.Status.RUNNING]
+        ).update(status=Submission.Status.QUEUED, started_at=None, error="")
+        if requeued:
+            submission_enqueue(submission=Submission(pk=submission_id))
+    return bool(requeued)

@@ -1,0 +1,28 @@
+import json
+
+import nh3
+from django import template
+from django.utils.safestring import mark_safe
+from markdown_it import MarkdownIt
+
+register = template.Library()
+
+# CommonMark with raw HTML disabled; the rendered HTML is sanitised again, so that imported
+# question text can never carry script into a page.
+_markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+@register.filter
+def markdown(text: str) -> str:
+    return mark_safe(nh3.clean(_markdown.render(text or "")))
+
+
+@register.filter
+def as_json(value) -> str:
+    """A JSON rendering of a value for display; the template's autoescaping still applies."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+@register.filter
+def verdict_class(verdict: str) -> str:
+    return "ok" if verdict == "AC" else ("pending" if not verdict else "bad")

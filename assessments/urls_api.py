@@ -1,0 +1,27 @@
+from django.urls import path
+
+from assessments import apis
+
+urlpatterns = [
+    path("assessments/", apis.AssessmentListApi.as_view(), name="assessment-list"),
+    path("assessments/<int:assessment_id>/attempts/", apis.AttemptStartApi.as_view(), name="attempt-start"),
+    path("attempts/<int:attempt_id>/", apis.AttemptDetailApi.as_view(), name="attempt-detail"),
+    path(
+        "attempts/<int:attempt_id>/responses/<int:question_id>/",
+        apis.ResponseSaveApi.as_view(),
+        name="response-save",
+    ),
+    path(
+        "attempts/<int:attempt_id>/responses/<int:question_id>/runs/",
+        apis.RunCreateApi.as_view(),
+        name="run-create",
+    ),
+    path(
+        "attempts/<int:attempt_id>/responses/<int:question_id>/submissions/",
+        apis.SubmissionCreateApi.as_view(),
+        name="submission-create",
+    ),
+    path("attempts/<int:attempt_id>/submit/", apis.AttemptSubmitApi.as_view(), name="attempt-submit"),
+    path("attempts/<int:attempt_id>/report/", apis.AttemptReportApi.as_view(), name="attempt-report"),
+    path("submissions/<int:submission_id>/", apis.SubmissionDetailApi.as_view(), name="submission-detail"),
+]

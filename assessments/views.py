@@ -1,0 +1,127 @@
+"""Server-rendered pages. JavaScript (static/prep/attempt.js) enhances them through the API;
+every form also works without it."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from assessments import selectors, services
+from assessments.apis import QuestionSerializer
+from assessments.models import Attempt, Question
+from common.exceptions import ApplicationError
+
+
+@login_required
+def home(request):
+    assessments = selectors.assessment_list_for_user(user=request.user).annotate(question_count=Count("items"))
+    recent = []
+    if request.user.is_staff:
+        recent = Attempt.objects.select_related("candidate", "assessment").order_by("-started_at")[:20]
+    return render(request, "assessments/home.html", {"assessments": assessments, "recent_attempts": recent})
+
+
+@login_required
+def assessment_detail(request, assessment_id: int):
+    assessment = selectors.assessment_get_for_user(user=request.user, assessment_id=assessment_id)
+    access = selectors.assessment_access(user=request.user, assessment=assessment)
+    attempts = Attempt.objects.filter(candidate=request.user, assessment=assessment).order_by("-started_at")
+    return render(
+        request,
+        "assessments/assessment_detail.html",
+        {
+            "assessment": assessment,
+            "access": access,
+            "attempts": attempts,
+            "question_count": assessment.items.count(),
+            "time_limit_minutes": round((assessment.time_limit + access.extra_time).total_seconds() / 60),
+        },
+    )
+
+
+@login_required
+@require_POST
+def attempt_start(request, assessment_id: int):
+    assessment = selectors.assessment_get_for_user(user=request.user, assessment_id=assessment_id)
+    try:
+        attempt, _ = services.attempt_start(candidate=request.user, assessment=assessment)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("assessment-detail", assessment_id=assessment.id)
+    return redirect("attempt-take", attempt_id=attempt.id)
+
+
+@login_required
+def attempt_take(request, attempt_id: int):
+    attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
+    if attempt.state != Attempt.State.IN_PROGRESS or attempt.candidate_id != request.user.id:
+        return redirect("attempt-results", attempt_id=attempt.id)
+    responses = selectors.attempt_responses(attempt=attempt)
+    latest = selectors.submission_latest(attempt=attempt)
+    items = [
+        {
+            "response": r,
+            "question": r.question,
+            "data": QuestionSerializer(r.question).data,
+            "latest_submission": latest.get(r.question_id),
+        }
+        for r in responses
+    ]
+    return render(request, "assessments/attempt.html", {"attempt": attempt, "items": items, "Kind": Question.Kind})
+
+
+@login_required
+@require_POST
+def response_save(request, attempt_id: int, question_id: int):
+    """The no-JavaScript path of autosave: one form per question."""
+    attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
+    selectors.attempt_check_owner(user=request.user, attempt=attempt)
+    post = request.POST
+    answer = {
+        "choice": post.get("choice"),
+        "choices": post.getlist("choices"),
+        "value": post.get("value"),
+        "source": post.get("source"),
+        "language": post.get("language"),
+    }
+    kind = post.get("kind")
+    keep = {
+        Question.Kind.SINGLE_CHOICE: ["choice"],
+        Question.Kind.MULTIPLE_CHOICE: ["choices"],
+        Question.Kind.NUMERIC: ["value"],
+        Question.Kind.CODE: ["source", "language"],
+    }.get(kind, [])
+    try:
+        services.response_save(attempt_id=attempt.id, question_id=question_id, answer={k: answer[k] for k in keep})
+        messages.success(request, "Answer saved.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        if exc.status == 409:
+            return redirect("attempt-results", attempt_id=attempt.id)
+    return redirect(reverse("attempt-take", args=[attempt.id]) + f"#q{question_id}")
+
+
+@login_required
+@require_POST
+def attempt_submit(request, attempt_id: int):
+    attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
+    selectors.attempt_check_owner(user=request.user, attempt=attempt)
+    try:
+        services.attempt_submit(attempt_id=attempt.id, submitted_by=Attempt.SubmittedBy.CANDIDATE)
+    except ApplicationError as exc:
+        messages.info(request, exc.message)
+    return redirect("attempt-results", attempt_id=attempt.id)
+
+
+@login_required
+def attempt_results(request, attempt_id: int):
+    attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
+    if attempt.state == Attempt.State.IN_PROGRESS:
+        if attempt.candidate_id == request.user.id:
+            return redirect("attempt-take", attempt_id=attempt.id)
+        report = None
+    else:
+        report = selectors.attempt_report(attempt=attempt)
+    return render(request, "assessments/results.html", {"attempt": attempt, "report": report})

@@ -1,0 +1,91 @@
+"""Shared fixtures: a private Redis for every test session, and a real Celery worker process
+for the end-to-end tests (no eager mode)."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from pytest_redis import factories
+
+from prep.celery import app as celery_app
+
+BASE_DIR = Path(__file__).resolve().parent
+
+redis_proc = factories.redis_proc(port=None, timeout=30)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_url(redis_proc) -> str:
+    """Every test talks to a private Redis, never to one that happens to run on the machine."""
+    url = f"redis://{redis_proc.host}:{redis_proc.port}/0"
+    os.environ["REDIS_URL"] = url
+    celery_app.conf.broker_url = url
+    celery_app.pool.force_close_all()
+    return url
+
+
+def database_url() -> str:
+    """A URL for the database the tests use, so a worker process can share it."""
+    s = connection.settings_dict
+    if s["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{s['NAME']}"
+    if s["ENGINE"].endswith("postgresql"):
+        return f"postgres://{s['USER']}:{s['PASSWORD']}@{s['HOST'] or 'localhost'}:{s['PORT'] or 5432}/{s['NAME']}"
+    raise RuntimeError(f"no URL for {s['ENGINE']}")
+
+
+@pytest.fixture(scope="session")
+def celery_worker(redis_url, django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real `celery worker` process on the grading and default queues, sharing the test database."""
+    log = tmp_path_factory.mktemp("celery") / "worker.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": redis_url,
+        "DJANGO_SETTINGS_MODULE": "prep.settings",
+    }
+    name = f"test-{uuid.uuid4().hex[:8]}@%h"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "prep", "worker", "-Q", "grading,default", "-c", "2",
+             "-n", name, "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
+            cwd=BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"the Celery worker exited early:\n{log.read_text()[-4000:]}")
+        if celery_app.control.ping(timeout=0.5):
+            break
+    else:
+        proc.kill()
+        pytest.fail(f"the Celery worker did not come up:\n{log.read_text()[-4000:]}")
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    if os.environ.get("PREP_SHOW_WORKER_LOG"):
+        sys.stderr.write(log.read_text())
+
+
+@pytest.fixture
+def wait_for():
+    """Poll a condition with a deadline: wait_for(lambda: ..., timeout=20)."""
+
+    def wait(condition, *, timeout: float = 30.0, interval: float = 0.1, message: str = "condition"):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            value = condition()
+            if value:
+                return value
+            time.sleep(interval)
+        raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+    return wait

@@ -1,0 +1,91 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from common.models import BaseModel
+
+# The default pipeline (DESIGN.md); a role may rename or reorder its own copy.
+DEFAULT_STAGES = [
+    ("application", "Application", ""),
+    ("screening-call", "Screening call", "collaboration,domain-knowledge"),
+    ("technical-assessment", "Technical assessment", "statistical-analysis,programming,machine-learning"),
+    ("on-site-interviews", "On-site interviews", "statistical-analysis,programming,data-visualization,machine-learning"),
+    ("final-discussion", "Final discussion", "collaboration,data-ethics"),
+]
+
+
+class Role(BaseModel):
+    """A job opening with its own ordered stages."""
+
+    slug = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    is_open = models.BooleanField(default=True)
+
+    def __str__(self):
+        return self.title
+
+
+class Stage(BaseModel):
+    role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="stages")
+    slug = models.SlugField(max_length=100)
+    name = models.CharField(max_length=100)
+    order = models.PositiveSmallIntegerField()
+    skills = models.ManyToManyField("assessments.Skill", blank=True, related_name="stages")
+    assessment = models.ForeignKey(
+        "assessments.Assessment", null=True, blank=True, on_delete=models.SET_NULL, related_name="stages"
+    )
+
+    class Meta:
+        ordering = ["role", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["role", "slug"], name="stage_unique_slug"),
+            models.UniqueConstraint(fields=["role", "order"], name="stage_unique_order"),
+        ]
+
+    def __str__(self):
+        return f"{self.role}: {self.name}"
+
+
+class Application(BaseModel):
+    class State(models.TextChoices):
+        ACTIVE = "active", "Active"
+        HIRED = "hired", "Hired"
+        REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    TRANSITIONS = {
+        State.ACTIVE: {State.HIRED, State.REJECTED, State.WITHDRAWN},
+        State.HIRED: set(),
+        State.REJECTED: set(),
+        State.WITHDRAWN: set(),
+    }
+
+    role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="applications")
+    candidate = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="applications")
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="applications")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.ACTIVE)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["role", "candidate"], name="application_unique")]
+
+    def __str__(self):
+        return f"{self.candidate} → {self.role}"
+
+
+class StageTransition(BaseModel):
+    """The audit row for every move of an application."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="transitions")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    from_stage = models.ForeignKey(Stage, null=True, on_delete=models.PROTECT, related_name="+")
+    to_stage = models.ForeignKey(Stage, null=True, on_delete=models.PROTECT, related_name="+")
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(to_state=""), name="transition_has_target_state"),
+        ]

@@ -1,0 +1,214 @@
+// Progressive enhancement of the attempt page: server-synced countdown, autosave through the
+// API, Run / Submit with live verdicts. Without JavaScript the forms still save answers.
+(function () {
+  "use strict";
+  const root = document.getElementById("attempt");
+  if (!root) return;
+  const api = root.dataset.api;
+  const resultsUrl = root.dataset.resultsUrl;
+  const csrf = (document.cookie.match(/(?:^|; )csrftoken=([^;]+)/) || [])[1] || "";
+  const saveState = document.getElementById("save-state");
+  let locked = false;
+  let clockOffset = 0; // server time minus browser time, in ms
+
+  function request(method, url, body) {
+    return fetch(url, {
+      method: method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": decodeURIComponent(csrf), Accept: "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).then(function (res) {
+      return res.json().catch(function () { return {}; }).then(function (data) { return { status: res.status, data: data }; });
+    });
+  }
+
+  // --- countdown ----------------------------------------------------------------------------
+  const timer = document.getElementById("timer");
+  const deadline = Date.parse(root.dataset.deadline);
+  function syncClock() {
+    const sent = Date.now();
+    return request("GET", api).then(function (r) {
+      if (r.status !== 200) return;
+      const received = Date.now();
+      clockOffset = Date.parse(r.data.server_time) - (sent + received) / 2;
+      if (r.data.state !== "in_progress") timeUp();
+    }).catch(function () {});
+  }
+  function tick() {
+    const left = Math.max(0, deadline - (Date.now() + clockOffset));
+    const s = Math.floor(left / 1000);
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+    timer.textContent = (h ? h + ":" + String(m).padStart(2, "0") : m) + ":" + String(sec).padStart(2, "0");
+    timer.classList.toggle("warn", left <= 5 * 60 * 1000);
+    timer.classList.toggle("danger", left <= 60 * 1000);
+    if (left <= 0) { timeUp(); return; }
+    setTimeout(tick, 250);
+  }
+  function timeUp() {
+    if (locked) return;
+    locked = true;
+    document.getElementById("time-up").hidden = false;
+    root.querySelectorAll("input, textarea, button, select").forEach(function (el) { el.disabled = true; });
+    // The server submits at the deadline; wait a moment, then show the results page.
+    setTimeout(function () { window.location.href = resultsUrl; }, 2500);
+  }
+
+  // --- autosave -------------------------------------------------------------------------------
+  const pending = new Map();
+  function setSaveState(text, cls) {
+    saveState.textContent = text;
+    saveState.className = "save-state " + (cls || "");
+  }
+  function answerOf(section) {
+    const kind = section.dataset.kind;
+    const form = section.querySelector("form");
+    if (kind === "single_choice") {
+      const checked = form.querySelector("input[name=choice]:checked");
+      return { choice: checked ? checked.value : null };
+    }
+    if (kind === "multiple_choice") {
+      return { choices: Array.from(form.querySelectorAll("input[name=choices]:checked")).map(function (el) { return el.value; }) };
+    }
+    if (kind === "numeric") {
+      const raw = form.querySelector("input[name=value]").value.trim();
+      return { value: raw === "" ? null : raw };
+    }
+    return { language: form.querySelector("input[name=language]").value, source: form.querySelector("textarea").value };
+  }
+  function save(section) {
+    if (locked) return Promise.resolve(false);
+    const qid = section.dataset.questionId;
+    clearTimeout(pending.get(qid));
+    pending.delete(qid);
+    setSaveState("Saving…", "saving");
+    return request("PUT", api + "responses/" + qid + "/", answerOf(section)).then(function (r) {
+      if (r.status === 200) {
+        section.classList.remove("unsaved");
+        if (!pending.size) setSaveState("All answers saved", "saved");
+        return true;
+      }
+      if (r.status === 409) { timeUp(); return false; }
+      setSaveState((r.data && r.data.message) || "Could not save", "error");
+      return false;
+    }).catch(function () {
+      setSaveState("Offline — not saved yet, retrying", "error");
+      pending.set(qid, setTimeout(function () { save(section); }, 3000));
+      return false;
+    });
+  }
+  function scheduleSave(section, delay) {
+    const qid = section.dataset.questionId;
+    section.classList.add("unsaved");
+    setSaveState("Unsaved changes", "saving");
+    clearTimeout(pending.get(qid));
+    pending.set(qid, setTimeout(function () { save(section); }, delay));
+  }
+  root.querySelectorAll("section.question").forEach(function (section) {
+    const form = section.querySelector("form");
+    form.addEventListener("submit", function (e) { e.preventDefault(); save(section); });
+    form.addEventListener("change", function () { scheduleSave(section, 100); });
+    form.addEventListener("input", function (e) { if (e.target.matches("textarea, input[type=text]")) scheduleSave(section, 800); });
+  });
+  window.addEventListener("beforeunload", function (e) {
+    if (pending.size && !locked) { e.preventDefault(); e.returnValue = ""; }
+  });
+
+  // --- code: tab key, run, submit, live verdicts ------------------------------------------------
+  function escapeText(text) {
+    const div = document.createElement("div");
+    div.textContent = text == null ? "" : String(text);
+    return div.innerHTML;
+  }
+  function renderSubmission(panel, s) {
+    const r = s.result || {};
+    let html = "";
+    if (s.status === "queued" || s.status === "running") {
+      html = '<p class="pill pending">' + (s.status === "queued" ? "Queued…" : "Running…") + "</p>";
+    } else if (s.status === "error") {
+      html = '<p class="message error">' + escapeText(s.error || "Grading failed; it will be retried.") + "</p>";
+    } else {
+      const label = s.kind === "run" ? "Sample tests" : "All tests";
+      html = '<p><span class="pill ' + (s.verdict === "AC" ? "ok" : "bad") + '">' + escapeText(s.verdict) + "</span> " +
+        label + ": " + Math.round((s.score || 0) * 100) + "% passed</p>";
+      if (r.compile_output) html += '<pre class="output">' + escapeText(r.compile_output) + "</pre>";
+      html += '<ul class="tests">';
+      (r.tests || []).forEach(function (t) {
+        html += '<li class="' + (t.passed ? "ok" : "bad") + '">' + (t.passed ? "✓ " : "✗ ") + escapeText(t.name);
+        if (!t.hidden) {
+          html += " — " + escapeText(t.verdict) + (t.time_ms != null ? " (" + t.time_ms + " ms)" : "");
+          if (!t.passed) {
+            html += "<br><code>args " + escapeText(JSON.stringify(t.args)) + "</code> expected <code>" +
+              escapeText(JSON.stringify(t.expected)) + "</code>" +
+              (t.actual !== undefined && t.actual !== null ? " got <code>" + escapeText(JSON.stringify(t.actual)) + "</code>" : "") +
+              (t.message ? '<br><span class="muted">' + escapeText(t.message) + "</span>" : "");
+          }
+        }
+        html += "</li>";
+      });
+      html += "</ul>";
+      if (r.stdout) html += '<details><summary>Output</summary><pre class="output">' + escapeText(r.stdout) + "</pre></details>";
+      if (r.stderr) html += '<details><summary>Errors</summary><pre class="output">' + escapeText(r.stderr) + "</pre></details>";
+    }
+    panel.innerHTML = html;
+  }
+  function poll(panel, id, delay) {
+    request("GET", "/api/submissions/" + id + "/").then(function (r) {
+      if (r.status !== 200) return;
+      renderSubmission(panel, r.data);
+      if (r.data.status === "queued" || r.data.status === "running") {
+        setTimeout(function () { poll(panel, id, Math.min(delay * 1.3, 2000)); }, delay);
+      }
+    });
+  }
+  function runOrSubmit(section, kind) {
+    const qid = section.dataset.questionId;
+    const panel = section.querySelector(".verdict-panel");
+    const buttons = section.querySelectorAll("[data-action=run], [data-action=submit]");
+    buttons.forEach(function (b) { b.disabled = true; });
+    panel.innerHTML = '<p class="pill pending">Sending…</p>';
+    save(section).then(function () {
+      return request("POST", api + "responses/" + qid + "/" + (kind === "run" ? "runs/" : "submissions/"), answerOf(section));
+    }).then(function (r) {
+      if (r.status === 202) { renderSubmission(panel, r.data); poll(panel, r.data.id, 300); }
+      else if (r.status === 409) timeUp();
+      else panel.innerHTML = '<p class="message error">' + escapeText((r.data && r.data.message) || "Could not send") + "</p>";
+    }).finally(function () { if (!locked) buttons.forEach(function (b) { b.disabled = false; }); });
+  }
+  root.querySelectorAll("textarea.code").forEach(function (area) {
+    const section = area.closest("section.question");
+    area.addEventListener("keydown", function (e) {
+      if (e.key === "Tab" && !e.shiftKey && !e.ctrlKey && !e.metaKey) {
+        // Indent inside the editor; Escape then Tab leaves it (keyboard users are not trapped).
+        if (area.dataset.escaped === "1") { area.dataset.escaped = ""; return; }
+        e.preventDefault();
+        const start = area.selectionStart;
+        area.setRangeText("    ", start, area.selectionEnd, "end");
+        scheduleSave(section, 800);
+      } else if (e.key === "Escape") {
+        area.dataset.escaped = "1";
+      } else if ((e.ctrlKey || e.metaKey) && e.key === "Enter") {
+        e.preventDefault(); runOrSubmit(section, "submit");
+      } else if ((e.ctrlKey || e.metaKey) && e.key === "'") {
+        e.preventDefault(); runOrSubmit(section, "run");
+      }
+    });
+    section.querySelector("[data-action=run]").addEventListener("click", function () { runOrSubmit(section, "run"); });
+    section.querySelector("[data-action=submit]").addEventListener("click", function () { runOrSubmit(section, "submit"); });
+    section.querySelector("[data-action=reset]").addEventListener("click", function () {
+      if (window.confirm("Replace your code with the starter code?")) { area.value = area.dataset.starter; scheduleSave(section, 0); }
+    });
+    const panel = section.querySelector(".verdict-panel");
+    if (panel.dataset.latestSubmission) poll(panel, panel.dataset.latestSubmission, 300);
+  });
+
+  document.getElementById("finish-form").addEventListener("submit", function (e) {
+    if (!window.confirm("Submit the whole assessment now? You cannot change answers afterwards.")) { e.preventDefault(); return; }
+    // Save what is pending first, then let the form post.
+    e.preventDefault();
+    const form = e.target;
+    Promise.all(Array.from(root.querySelectorAll("section.question.unsaved")).map(save)).finally(function () { form.submit(); });
+  });
+
+  syncClock().finally(tick);
+  setInterval(syncClock, 60000);
+})();

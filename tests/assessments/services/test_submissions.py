@@ -1,0 +1,139 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from assessments.models import Attempt, Response, Submission
+from assessments.services import (
+    attempt_start,
+    attempt_submit,
+    grading_reconcile,
+    submission_claim,
+    submission_complete,
+    submission_create,
+    submission_fail,
+)
+from common.exceptions import ApplicationError, Conflict
+from tests.assessments.factories import SQUARE_SOLUTION, assessment_with, code_question, invite, single_choice_question
+
+pytestmark = pytest.mark.django_db
+
+RESULT_AC = {"verdict": "AC", "score": 1.0, "tests": [], "time_ms": 5, "memory_kb": 0}
+RESULT_HALF = {"verdict": "WA", "score": 0.5, "tests": [], "time_ms": 5, "memory_kb": 0}
+
+
+@pytest.fixture
+def attempt_and_question():
+    question = code_question()
+    assessment = assessment_with(question, single_choice_question())
+    invitation = invite(assessment)
+    attempt, _ = attempt_start(candidate=invitation.candidate, assessment=assessment)
+    return attempt, question
+
+
+def test_a_submission_is_queued_and_enqueued_only_after_commit(attempt_and_question, django_capture_on_commit_callbacks):
+    attempt, question = attempt_and_question
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        submission = submission_create(attempt_id=attempt.id, question_id=question.id, kind="submit", answer={"source": SQUARE_SOLUTION})
+    assert submission.status == Submission.Status.QUEUED
+    assert len(callbacks) == 1
+    assert Response.objects.get(attempt=attempt, question=question).answer["source"] == SQUARE_SOLUTION
+
+
+def test_a_run_does_not_change_the_saved_answer(attempt_and_question):
+    attempt, question = attempt_and_question
+    submission_create(attempt_id=attempt.id, question_id=question.id, kind="run", answer={"source": "def square(x): return 0"})
+    assert Response.objects.get(attempt=attempt, question=question).answer == {}
+
+
+def test_only_one_worker_can_claim_a_submission(attempt_and_question):
+    attempt, question = attempt_and_question
+    submission = submission_create(attempt_id=attempt.id, question_id=question.id, kind="run", answer={"source": "x"})
+    assert submission_claim(submission_id=submission.id) is not None
+    assert submission_claim(submission_id=submission.id) is None
+
+
+def test_a_result_is_written_once_and_sets_the_response_score(attempt_and_question):
+    attempt, question = attempt_and_question
+    submission = submission_create(attempt_id=attempt.id, question_id=question.id, kind="submit", answer={"source": SQUARE_SOLUTION})
+    submission_claim(submission_id=submission.id)
+    assert submission_complete(submission_id=submission.id, result=RESULT_HALF)
+    assert not submission_complete(submission_id=submission.id, result=RESULT_AC)
+    submission.refresh_from_db()
+    assert (submission.status, submission.verdict, submission.score) == ("done", "WA", 0.5)
+    assert Response.objects.get(attempt=attempt, question=question).score == question.points * 0.5
+
+
+def test_the_attempt_is_graded_when_its_last_code_answer_is(attempt_and_question):
+    attempt, question = attempt_and_question
+    submission_create(attempt_id=attempt.id, question_id=question.id, kind="submit", answer={"source": SQUARE_SOLUTION})
+    attempt = attempt_submit(attempt_id=attempt.id, submitted_by=Attempt.SubmittedBy.CANDIDATE)
+    assert attempt.state == Attempt.State.SUBMITTED
+    submission = Submission.objects.get(attempt=attempt)
+    submission_claim(submission_id=submission.id)
+    submission_complete(submission_id=submission.id, result=RESULT_AC)
+    attempt.refresh_from_db()
+    assert attempt.state == Attempt.State.GRADED
+    assert attempt.score == question.points
+
+
+def test_an_infrastructure_failure_is_an_error_not_a_verdict(attempt_and_question):
+    attempt, question = attempt_and_question
+    submission = submission_create(attempt_id=attempt.id, question_id=question.id, kind="run", answer={"source": "x"})
+    submission_claim(submission_id=submission.id)
+    assert submission_fail(submission_id=submission.id, error="bwrap is missing")
+    submission.refresh_from_db()
+    assert (submission.status, submission.verdict, submission.error) == ("error", "", "bwrap is missing")
+
+
+def test_a_candidate_cannot_flood_the_queue(attempt_and_question):
+    attempt, question = attempt_and_question
+    for _ in range(3):
+        submission_create(attempt_id=attempt.id, question_id=question.id, kind="run", answer={"source": "x"})
+    with pytest.raises(ApplicationError) as error:
+        submission_create(attempt_id=attempt.id, question_id=question.id, kind="run", answer={"source": "x"})
+    assert error.value.status == 429
+
+
+def test_a_choice_question_cannot_be_run(attempt_and_question):
+    attempt, _ = attempt_and_question
+    choice = attempt.assessment.items.exclude(question__kind="code").get().question
+    with pytest.raises(ApplicationError, match="Only code"):
+        submission_create(attempt_id=attempt.id, question_id=choice.id, kind="run", answer={"source": "x"})
+
+
+def test_no_run_after_the_deadline(attempt_and_question):
+    attempt, question = attempt_and_question
+    Attempt.objects.filter(pk=attempt.pk).update(
+        started_at=timezone.now() - timedelta(hours=2), deadline=timezone.now() - timedelta(hours=1)
+    )
+    with pytest.raises(Conflict):
+        submission_create(attempt_id=attempt.id, question_id=question.id, kind="run", answer={"source": "x"})
+
+
+def test_the_reconciler_submits_attempts_past_their_deadline(attempt_and_question):
+    attempt, _ = attempt_and_question
+    Attempt.objects.filter(pk=attempt.pk).update(
+        started_at=timezone.now() - timedelta(hours=2), deadline=timezone.now() - timedelta(seconds=1)
+    )
+    counts = grading_reconcile()
+    attempt.refresh_from_db()
+    assert counts["expired"] == 1
+    assert attempt.state == Attempt.State.GRADED
+    assert attempt.submitted_by == Attempt.SubmittedBy.DEADLINE
+
+
+def test_the_reconciler_requeues_lost_and_stranded_submissions(attempt_and_question, settings):
+    attempt, question = attempt_and_question
+    lost = submission_create(attempt_id=attempt.id, question_id=question.id, kind="run", answer={"source": "x"})
+    stranded = submission_create(attempt_id=attempt.id, question_id=question.id, kind="run", answer={"source": "y"})
+    submission_claim(submission_id=stranded.id)
+    long_ago = timezone.now() - timedelta(hours=1)
+    Submission.objects.filter(pk=lost.pk).update(enqueued_at=long_ago)
+    Submission.objects.filter(pk=stranded.pk).update(started_at=long_ago)
+
+    counts = grading_reconcile()
+
+    assert (counts["requeued"], counts["recovered"]) == (1, 1)
+    stranded.refresh_from_db()
+    assert stranded.status == Submission.Status.QUEUED
