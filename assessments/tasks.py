@@ -3,6 +3,7 @@
 import logging
 
 from celery import shared_task
+from celery.signals import worker_ready
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
@@ -78,3 +79,15 @@ def reconcile() -> dict:
     return services.grading_reconcile()
 
 
+
+
+def sandbox_problems() -> list[str]:
+    """What this host lacks for grading ([] when it can grade); used by check_sandbox and worker start."""
+    return judge.sandbox_problems()
+
+
+@worker_ready.connect
+def _report_sandbox_at_start(sender=None, **kwargs):
+    problems = sandbox_problems()
+    if problems:
+        logger.error("This worker cannot grade code (submissions will fail with this error): %s", "; ".join(problems))

@@ -1,0 +1,39 @@
+# The two commands: `make run` and `make test`. Everything else is set-up they share.
+SHELL := /bin/bash
+PORT ?= 8000
+PREP_REDIS_PORT ?= 6390
+PREP_WORKERS ?= 2
+PREP_VAR_DIR ?= $(CURDIR)/var
+export PORT PREP_REDIS_PORT PREP_WORKERS PREP_VAR_DIR
+export REDIS_URL ?= redis://127.0.0.1:$(PREP_REDIS_PORT)/0
+
+.PHONY: run test setup setup-dev bench
+
+setup:
+	@scripts/setup.sh requirements.txt
+
+setup-dev:
+	@scripts/setup.sh requirements-dev.txt
+
+run: setup
+	@mkdir -p $(PREP_VAR_DIR)
+	@.venv/bin/python manage.py migrate --no-input -v0
+	@.venv/bin/python manage.py collectstatic --no-input -v0
+	@.venv/bin/python manage.py seed_demo
+	@.venv/bin/python manage.py check_sandbox || echo "!! Grading will fail until the problem above is fixed; the rest of Prep works."
+	@echo
+	@echo "  Prep is starting on http://127.0.0.1:$(PORT)/   (API docs: http://127.0.0.1:$(PORT)/api/docs/)"
+	@echo "  Sign in as candidate, reviewer or admin with password $${PREP_DEMO_PASSWORD:-prep-demo} (local use only)."
+	@echo "  Ctrl+C stops every process."
+	@echo
+	@exec .venv/bin/honcho start -f Procfile
+
+# The suite starts its own Redis and Celery worker. It runs in its own PID namespace, so that a
+# sandbox failure under a hostile test (kill -1, fork bomb) cannot reach the rest of the machine.
+test: setup-dev
+	@if [ "$$(id -u)" = 0 ]; then \
+	  PREP_PIDNS=1 exec unshare --pid --fork --mount-proc --kill-child .venv/bin/python -m pytest $(PYTEST_ARGS); \
+	else \
+	  echo "make test runs as root: the sandbox switches to unprivileged per-slot UIDs and the suite needs its own PID namespace." >&2; \
+	  exit 1; \
+	fi

@@ -1,0 +1,236 @@
+"""The candidate API without a worker: shapes, permissions, secrecy and the error format."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from assessments.models import Attempt, Response, Submission
+from tests.accounts.factories import StaffFactory, UserFactory
+from tests.assessments.factories import (
+    assessment_with,
+    code_question,
+    invite,
+    multiple_choice_question,
+    numeric_question,
+    single_choice_question,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def setup():
+    questions = {
+        "single": single_choice_question(),
+        "multiple": multiple_choice_question(),
+        "numeric": numeric_question(),
+        "code": code_question(),
+    }
+    assessment = assessment_with(*questions.values())
+    candidate = invite(assessment).candidate
+    return assessment, questions, candidate
+
+
+def start(client, assessment):
+    response = client.post(f"/api/assessments/{assessment.id}/attempts/")
+    assert response.status_code in (200, 201), response.content
+    return response.json()
+
+
+def test_a_token_is_issued_for_a_correct_password_and_works():
+    user = UserFactory(username="casey")
+    response = APIClient().post("/api/auth/token/", {"username": "casey", "password": "pw-for-tests"}, format="json")
+    assert response.status_code == 200
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token " + response.json()["token"])
+    assert client.get("/api/assessments/").status_code == 200
+    assert user.auth_token.key == response.json()["token"]
+
+
+def test_a_wrong_password_gets_the_error_shape():
+    UserFactory(username="casey")
+    response = APIClient().post("/api/auth/token/", {"username": "casey", "password": "nope"}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"message", "extra"}
+
+
+def test_a_wrong_token_is_refused_with_the_error_shape():
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+    response = client.get("/api/assessments/")
+    assert response.status_code == 401
+    assert response.json() == {"message": "Invalid token.", "extra": {}}
+
+
+def test_anonymous_requests_are_refused():
+    response = APIClient().get("/api/assessments/")
+    assert response.status_code in (401, 403)
+    assert set(response.json()) == {"message", "extra"}
+
+
+def test_the_list_shows_invited_assessments_only(setup):
+    assessment, _, candidate = setup
+    assessment_with(single_choice_question())  # not invited
+    data = client_for(candidate).get("/api/assessments/").json()
+    assert [a["id"] for a in data] == [assessment.id]
+    assert data[0]["question_count"] == 4 and data[0]["attempt"] is None
+
+
+def test_starting_returns_201_with_questions_but_no_answers(setup):
+    assessment, questions, candidate = setup
+    client = client_for(candidate)
+    response = client.post(f"/api/assessments/{assessment.id}/attempts/")
+    assert response.status_code == 201
+    body = response.json()
+    assert body["deadline"] and body["state"] == "in_progress"
+    assert [q["id"] for q in body["questions"]] == [q.id for q in questions.values()]
+    text = json.dumps(body)
+    assert "is_correct" not in text and "correct" not in text
+    assert "reference_solution" not in text and "return x * x" not in text
+    code = next(q for q in body["questions"] if q["kind"] == "code")["code"]
+    assert [t["name"] for t in code["sample_tests"]] == ["two"]  # hidden tests stay hidden
+    assert "negative" not in text and "1000000000000" not in text
+    numeric = next(q for q in body["questions"] if q["kind"] == "numeric")
+    assert "0.05" not in json.dumps(numeric)
+    again = client.post(f"/api/assessments/{assessment.id}/attempts/")
+    assert again.status_code == 200 and again.json()["id"] == body["id"]
+
+
+def test_every_kind_of_answer_autosaves_and_reads_back(setup):
+    assessment, q, candidate = setup
+    client = client_for(candidate)
+    attempt = start(client, assessment)
+    option = q["single"].options.first().id
+    picks = [o.id for o in q["multiple"].options.all()][:2]
+    answers = {
+        q["single"].id: {"choice": str(option)},
+        q["multiple"].id: {"choices": picks},
+        q["numeric"].id: {"value": 0.05},
+        q["code"].id: {"language": "python", "source": "def square(x):\n    return x*x\n"},
+    }
+    for question_id, answer in answers.items():
+        response = client.put(f"/api/attempts/{attempt['id']}/responses/{question_id}/", answer, format="json")
+        assert response.status_code == 200, response.content
+    saved = client.get(f"/api/attempts/{attempt['id']}/").json()["answers"]
+    assert saved[str(q["single"].id)] == {"choice": option}
+    assert saved[str(q["multiple"].id)] == {"choices": sorted(picks)}
+    assert saved[str(q["numeric"].id)] == {"value": 0.05}
+    assert saved[str(q["code"].id)]["source"].startswith("def square")
+
+
+def test_an_invalid_answer_is_a_400_with_the_error_shape(setup):
+    assessment, q, candidate = setup
+    client = client_for(candidate)
+    attempt = start(client, assessment)
+    response = client.put(f"/api/attempts/{attempt['id']}/responses/{q['numeric'].id}/", {"value": "twelve"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["message"] == "That is not a number."
+
+
+def test_an_answer_after_the_deadline_gets_409_and_changes_nothing(setup):
+    assessment, q, candidate = setup
+    client = client_for(candidate)
+    attempt = start(client, assessment)
+    url = f"/api/attempts/{attempt['id']}/responses/{q['numeric'].id}/"
+    assert client.put(url, {"value": 1}, format="json").status_code == 200
+    Attempt.objects.filter(pk=attempt["id"]).update(
+        started_at=timezone.now() - timedelta(hours=1), deadline=timezone.now() - timedelta(seconds=1)
+    )
+    response = client.put(url, {"value": 2}, format="json")
+    assert response.status_code == 409
+    assert "Time is up" in response.json()["message"]
+    assert Response.objects.get(attempt_id=attempt["id"], question=q["numeric"]).answer == {"value": 1.0}
+    run = client.post(url + "runs/", {"source": "def square(x): return 1"}, format="json")
+    assert run.status_code == 409
+    assert not Submission.objects.exists()
+
+
+def test_the_report_waits_for_submission(setup):
+    assessment, _, candidate = setup
+    client = client_for(candidate)
+    attempt = start(client, assessment)
+    assert client.get(f"/api/attempts/{attempt['id']}/report/").status_code == 409
+
+
+def test_another_candidate_sees_404_for_attempts_answers_submissions_and_reports(setup):
+    assessment, q, candidate = setup
+    owner = client_for(candidate)
+    attempt = start(owner, assessment)
+    submission = owner.post(
+        f"/api/attempts/{attempt['id']}/responses/{q['code'].id}/runs/", {"source": "def square(x): return 1"}, format="json"
+    ).json()
+    owner.post(f"/api/attempts/{attempt['id']}/submit/")
+
+    intruder = client_for(UserFactory())
+    base = f"/api/attempts/{attempt['id']}/"
+    assert intruder.get(base).status_code == 404
+    assert intruder.get(base + "report/").status_code == 404
+    assert intruder.put(base + f"responses/{q['numeric'].id}/", {"value": 1}, format="json").status_code == 404
+    assert intruder.post(base + "submit/").status_code == 404
+    assert intruder.get(f"/api/submissions/{submission['id']}/").status_code == 404
+    assert intruder.post(f"/api/assessments/{assessment.id}/attempts/").status_code == 404
+
+
+def test_staff_may_read_but_not_answer_a_candidates_attempt(setup):
+    assessment, q, candidate = setup
+    attempt = start(client_for(candidate), assessment)
+    staff = client_for(StaffFactory())
+    assert staff.get(f"/api/attempts/{attempt['id']}/").status_code == 200
+    response = staff.put(f"/api/attempts/{attempt['id']}/responses/{q['numeric'].id}/", {"value": 1}, format="json")
+    assert response.status_code == 403
+
+
+def test_hidden_test_details_are_not_shown_to_the_candidate(setup):
+    assessment, q, candidate = setup
+    client = client_for(candidate)
+    attempt = start(client, assessment)
+    submission = client.post(
+        f"/api/attempts/{attempt['id']}/responses/{q['code'].id}/submissions/", {"source": "def square(x): return 1"}, format="json"
+    ).json()
+    Submission.objects.filter(pk=submission["id"]).update(
+        status="done",
+        verdict="WA",
+        score=0.0,
+        results={
+            "verdict": "WA",
+            "score": 0.0,
+            "stdout": "printed hidden input -3",
+            "tests": [
+                {"name": "two", "sample": True, "verdict": "WA", "args": [2], "expected": 4, "actual": 1, "message": ""},
+                {"name": "negative", "sample": False, "verdict": "WA", "args": [-3], "expected": 9, "actual": 1, "message": "expected 9"},
+            ],
+        },
+    )
+    body = client.get(f"/api/submissions/{submission['id']}/").json()
+    tests = body["result"]["tests"]
+    assert tests[0]["expected"] == 4 and tests[0]["actual"] == 1
+    assert tests[1] == {"name": "Hidden test 1", "hidden": True, "passed": False}
+    assert "-3" not in json.dumps(body) and "expected 9" not in json.dumps(body)
+
+
+def test_the_openapi_schema_is_served():
+    response = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in [
+        "/api/assessments/",
+        "/api/assessments/{assessment_id}/attempts/",
+        "/api/attempts/{attempt_id}/",
+        "/api/attempts/{attempt_id}/responses/{question_id}/",
+        "/api/attempts/{attempt_id}/responses/{question_id}/runs/",
+        "/api/attempts/{attempt_id}/responses/{question_id}/submissions/",
+        "/api/attempts/{attempt_id}/submit/",
+        "/api/attempts/{attempt_id}/report/",
+        "/api/submissions/{submission_id}/",
+        "/api/auth/token/",
+    ]:
+        assert path in paths
