@@ -25,7 +25,7 @@ def redis_url(redis_proc) -> str:
     url = f"redis://{redis_proc.host}:{redis_proc.port}/0"
     os.environ["REDIS_URL"] = url
     celery_app.conf.broker_url = url
-    celery_app.pool.force_close_all()
+    celery_app._pool = None  # a producer pool made earlier would still point at the old URL
     return url
 
 
