@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 import uuid
+from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,8 @@ def celery_worker(redis_url, django_db_setup, django_db_blocker, tmp_path_factor
         "DATABASE_URL": database_url(),
         "REDIS_URL": redis_url,
         "DJANGO_SETTINGS_MODULE": "prep.settings",
+        # A secret the hostile tests look for inside the sandbox.
+        "SECRET_KEY": "worker-secret-" + uuid.uuid4().hex,
     }
     name = f"test-{uuid.uuid4().hex[:8]}@%h"
     with open(log, "wb") as out:
@@ -65,7 +68,7 @@ def celery_worker(redis_url, django_db_setup, django_db_blocker, tmp_path_factor
     else:
         proc.kill()
         pytest.fail(f"the Celery worker did not come up:\n{log.read_text()[-4000:]}")
-    yield proc
+    yield SimpleNamespace(proc=proc, pid=proc.pid, secret=env["SECRET_KEY"], log=log)
     proc.terminate()
     try:
         proc.wait(timeout=20)
