@@ -4,7 +4,9 @@ PORT ?= 8000
 PREP_REDIS_PORT ?= 6390
 PREP_WORKERS ?= 2
 PREP_VAR_DIR ?= $(CURDIR)/var
-export PORT PREP_REDIS_PORT PREP_WORKERS PREP_VAR_DIR
+# honcho gives every process its own $PORT, so the web port travels as PREP_WEB_PORT.
+PREP_WEB_PORT := $(PORT)
+export PREP_WEB_PORT PREP_REDIS_PORT PREP_WORKERS PREP_VAR_DIR
 export REDIS_URL ?= redis://127.0.0.1:$(PREP_REDIS_PORT)/0
 
 .PHONY: run test setup setup-dev bench

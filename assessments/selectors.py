@@ -189,7 +189,7 @@ def attempt_report(*, attempt: Attempt) -> dict:
             "answered": _is_answered(response.answer),
             "score": response.score,
             "max_score": response.max_score,
-            "status": _response_status(response),
+            "status": _response_status(response) if _is_answered(response.answer) or response.score is None else "unanswered",
         }
         submission = latest.get(question.id)
         if question.kind == Question.Kind.CODE and submission is not None:
