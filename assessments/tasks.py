@@ -28,7 +28,12 @@ def submission_grade(submission_id: int) -> None:
         return  # graded, being graded by another worker, or deleted
     judge_input = selectors.submission_judge_input(submission=submission)
     try:
-        result = judge.judge_python_function(judge_spec(judge_input))
+        spec = judge_spec(judge_input)
+    except ValueError as exc:  # limits out of range: the question needs fixing, not the candidate's code
+        services.submission_fail(submission_id=submission_id, error=f"The question's limits are invalid: {exc}")
+        return
+    try:
+        result = judge.judge_python_function(spec)
     except judge.SandboxUnavailable as exc:
         logger.error("submission %s: sandbox unavailable: %s", submission_id, exc)
         services.submission_fail(submission_id=submission_id, error=f"Grading is unavailable on this worker: {exc}")

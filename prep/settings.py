@@ -178,8 +178,8 @@ CELERY_TASK_ROUTES = {"assessments.submission_grade": {"queue": "grading"}}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-PREP_GRADING_SOFT_TIME_LIMIT = env.int("PREP_GRADING_SOFT_TIME_LIMIT", default=120)
-PREP_GRADING_HARD_TIME_LIMIT = env.int("PREP_GRADING_HARD_TIME_LIMIT", default=150)
+PREP_GRADING_SOFT_TIME_LIMIT = env.int("PREP_GRADING_SOFT_TIME_LIMIT", default=300)
+PREP_GRADING_HARD_TIME_LIMIT = env.int("PREP_GRADING_HARD_TIME_LIMIT", default=330)
 # The reconciler re-enqueues submissions left queued this long, and requeues running ones
 # whose worker has been silent longer than the hard limit.
 PREP_RECONCILE_QUEUED_AFTER = timedelta(seconds=env.int("PREP_RECONCILE_QUEUED_AFTER", default=60))

@@ -1,0 +1,86 @@
+"""Slots: one UID, one lock file and one cgroup name per concurrent run on a host.
+
+The UID is unique to the slot so that RLIMIT_NPROC (counted per real UID) covers exactly one
+run, and so that "every process of this UID" means "every process of this run".
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import stat
+import tempfile
+import time
+
+from judge.errors import JudgeError
+from judge.sandbox.processes import pids_of_uid
+
+UID_BASE = 61000
+SLOT_COUNT = 64
+LOCK_DIR = "/run/prep-judge"
+
+
+class Slot:
+    def __init__(self, index: int, lock_fd: int):
+        self.index = index
+        self.uid = UID_BASE + index
+        self.lock_fd = lock_fd
+
+    def release(self) -> None:
+        os.close(self.lock_fd)  # closing drops the flock
+
+
+def lock_dir() -> str:
+    for directory in (LOCK_DIR, os.path.join(tempfile.gettempdir(), f"prep-judge-{os.geteuid()}")):
+        try:
+            os.makedirs(directory, mode=0o700, exist_ok=True)
+            st = os.lstat(directory)
+        except OSError:
+            continue
+        if stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o022:
+            return directory
+    raise JudgeError(f"cannot create a private lock directory ({LOCK_DIR} or a temp dir)")
+
+
+def acquire_slot(timeout: float = 300.0) -> Slot:
+    directory = lock_dir()
+    deadline = time.monotonic() + timeout
+    start = os.getpid() % SLOT_COUNT
+    while True:
+        for i in range(SLOT_COUNT):
+            index = (start + i) % SLOT_COUNT
+            path = os.path.join(directory, f"slot-{index:03d}.lock")
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                os.close(fd)
+                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                    continue
+                raise JudgeError(f"cannot lock sandbox slot {path}: {exc}") from exc
+            return Slot(index, fd)
+        if time.monotonic() > deadline:
+            raise JudgeError(f"all {SLOT_COUNT} sandbox slots stayed busy for {timeout:.0f} s")
+        time.sleep(0.05)
+
+
+def stray_processes() -> dict[int, int]:
+    """Live processes (pid -> uid) of sandbox UIDs whose slot nobody holds: there should be
+    none. Slots in use right now (by any worker on this host) are skipped."""
+    free = set()
+    directory = lock_dir()
+    for index in range(SLOT_COUNT):
+        path = os.path.join(directory, f"slot-{index:03d}.lock")
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            free.add(UID_BASE + index)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return pids_of_uid(free, include_zombies=False) if free else {}

@@ -1,0 +1,40 @@
+"""The grading task on a host that cannot sandbox: it fails closed, naming what is missing."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from assessments.models import Submission
+from assessments.services import attempt_start, submission_create
+from conftest import BASE_DIR, database_url
+from tests.assessments.factories import SQUARE_SOLUTION, assessment_with, code_question, invite
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def grade_in_a_process_without_bubblewrap(submission_id: int) -> subprocess.CompletedProcess:
+    """Run the task body in a real process whose mount namespace hides /usr/bin/bwrap."""
+    code = f"import django; django.setup(); from assessments.tasks import submission_grade; submission_grade({submission_id})"
+    return subprocess.run(
+        ["unshare", "--mount", "--", "sh", "-c", 'mount --bind /dev/null /usr/bin/bwrap && exec "$0" -c "$1"', sys.executable, code],
+        cwd=BASE_DIR, env={**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "prep.settings"},
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_without_bubblewrap_a_submission_ends_in_error_naming_it(django_capture_on_commit_callbacks):
+    question = code_question()
+    assessment = assessment_with(question)
+    attempt, _ = attempt_start(candidate=invite(assessment).candidate, assessment=assessment)
+    with django_capture_on_commit_callbacks(execute=False):
+        submission = submission_create(attempt_id=attempt.id, question_id=question.id, kind="submit", answer={"source": SQUARE_SOLUTION})
+
+    process = grade_in_a_process_without_bubblewrap(submission.id)
+
+    assert process.returncode == 0, process.stderr
+    submission.refresh_from_db()
+    assert submission.status == Submission.Status.ERROR
+    assert submission.verdict == ""
+    assert "bubblewrap (bwrap) is not installed" in submission.error

@@ -1,0 +1,78 @@
+"""The generic sandbox (judge.sandbox.run_in_sandbox), with well-behaved programs."""
+
+import threading
+import time
+
+import pytest
+
+from judge import sandbox
+from judge.sandbox import PYTHON, SandboxLimits, run_in_sandbox
+
+pytestmark = pytest.mark.usefixtures("sandbox_ready")
+
+LIMITS = SandboxLimits(cpu_time_s=2, wall_time_s=5, memory_mb=64, output_bytes=4096)
+
+
+def python(code):
+    return [PYTHON, "-I", "-S", "-c", code]
+
+
+def test_program_output_and_exit_status_come_back():
+    outcome = run_in_sandbox(python("import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)"), limits=LIMITS)
+    assert (outcome.exit_code, outcome.stdout, outcome.stderr) == (3, b"out\n", b"err\n")
+    assert not outcome.killed
+    assert outcome.memory_peak_kb and outcome.memory_peak_kb > 0
+    assert outcome.cpu_time_s > 0
+
+
+def test_stdin_is_delivered_whole_then_closed():
+    data = b"x" * 300_000 + b"\n"
+    outcome = run_in_sandbox(python("import sys; print(len(sys.stdin.buffer.read()))"), stdin=data, limits=LIMITS)
+    assert outcome.stdout == b"300001\n"
+
+
+def test_a_signal_that_ends_the_program_is_reported():
+    outcome = run_in_sandbox(python("import os; os.kill(os.getpid(), 11)"), limits=LIMITS)
+    assert outcome.signal == 11
+
+
+@pytest.mark.slow
+def test_the_wall_clock_limit_kills_the_run():
+    limits = SandboxLimits(cpu_time_s=2, wall_time_s=0.5, memory_mb=64, output_bytes=4096)
+    started = time.monotonic()
+    outcome = run_in_sandbox(python("import time; time.sleep(30)"), limits=limits)
+    assert outcome.timed_out and outcome.timeout_reason == "wall" and outcome.killed
+    assert time.monotonic() - started < 3
+
+
+def test_output_beyond_the_cap_kills_the_run_and_is_truncated():
+    outcome = run_in_sandbox(python("while True: print('y' * 1000)"), limits=LIMITS)
+    assert outcome.output_exceeded and outcome.killed
+    assert len(outcome.stdout) + len(outcome.stderr) <= LIMITS.output_bytes
+
+
+def test_every_process_of_the_run_is_in_the_runs_own_cgroup(slot_processes):
+    seen = {}
+
+    def watch():
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and len(seen) < 3:
+            for pid in sandbox.pids_of_uid(range(sandbox.UID_BASE, sandbox.UID_BASE + sandbox.SLOT_COUNT)):
+                try:
+                    with open(f"/proc/{pid}/cgroup") as f:
+                        seen[pid] = f.read()
+                except OSError:
+                    pass
+            time.sleep(0.01)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    run_in_sandbox(python("import os, time\nif os.fork() == 0:\n    time.sleep(0.5)\nelse:\n    os.wait()"), limits=LIMITS)
+    watcher.join()
+    assert len(seen) >= 3  # bwrap, its pid-1, the program and its child
+    for text in seen.values():
+        lines = {line.split(":")[1]: line.split(":", 2)[2] for line in text.splitlines()}
+        for controller in ("memory", "pids", "cpuacct"):
+            if controller in lines:  # cgroup v1
+                assert "/prep-judge/slot-" in lines[controller], text
+    assert slot_processes() == {}
