@@ -39,3 +39,7 @@ test: setup-dev
 	  echo "make test runs as root: the sandbox switches to unprivileged per-slot UIDs and the suite needs its own PID namespace." >&2; \
 	  exit 1; \
 	fi
+
+# Benchmarks print medians and ratios against the limit measured in the same run.
+bench: setup-dev
+	@.venv/bin/python bench/judge_bench.py
