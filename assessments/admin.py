@@ -9,10 +9,13 @@ from assessments.models import (
     Invitation,
     NumericSpec,
     Option,
+    ProgramTest,
     Question,
     Response,
     Skill,
     Submission,
+    SupportFile,
+    TestGroup,
 )
 from assessments.services.submissions import submission_requeue
 
@@ -39,12 +42,36 @@ class CodeSpecInline(admin.StackedInline):
     model = CodeSpec
     extra = 0
     max_num = 1
+    fieldsets = [
+        (None, {"fields": ["style", "language", "other_languages", "function_name", "data_stack"]}),
+        ("Code", {"fields": ["starter_code", "reference_solution"]}),
+        ("Limits", {"fields": ["time_limit_s", "memory_mb", "output_kb"]}),
+        ("Program output checking", {"fields": ["checker", "abs_tol", "rel_tol", "case_sensitive", "space_sensitive"],
+                                     "classes": ["collapse"]}),
+        ("SQL", {"fields": ["fixture_sql", "order_matters", "check_column_names"], "classes": ["collapse"]}),
+    ]
 
 
 class CodeTestInline(admin.TabularInline):
     model = CodeTest
     extra = 0
-    fields = ["order", "name", "args", "expected", "is_sample", "weight"]
+    fields = ["order", "name", "args", "expected", "is_sample", "weight", "feedback", "hint"]
+
+
+class ProgramTestInline(admin.StackedInline):
+    model = ProgramTest
+    extra = 0
+    fields = [("order", "name", "group", "is_sample", "weight"), ("input", "answer"), ("feedback", "hint")]
+
+
+class TestGroupInline(admin.TabularInline):
+    model = TestGroup
+    extra = 0
+
+
+class SupportFileInline(admin.StackedInline):
+    model = SupportFile
+    extra = 0
 
 
 @admin.register(Question)
@@ -54,7 +81,9 @@ class QuestionAdmin(admin.ModelAdmin):
     search_fields = ["title", "slug", "prompt"]
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["skills"]
-    inlines = [OptionInline, NumericSpecInline, CodeSpecInline, CodeTestInline]
+    inlines = [
+        OptionInline, NumericSpecInline, CodeSpecInline, CodeTestInline, ProgramTestInline, TestGroupInline, SupportFileInline
+    ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("skills")
@@ -71,8 +100,17 @@ class QuestionAdmin(admin.ModelAdmin):
             Question.Kind.SINGLE_CHOICE: [OptionInline],
             Question.Kind.MULTIPLE_CHOICE: [OptionInline],
             Question.Kind.NUMERIC: [NumericSpecInline],
-            Question.Kind.CODE: [CodeSpecInline, CodeTestInline],
+            Question.Kind.CODE: _code_inlines(obj),
         }[obj.kind]
+
+
+def _code_inlines(question: Question) -> list:
+    style = getattr(getattr(question, "code", None), "style", CodeSpec.Style.FUNCTION)
+    if style == CodeSpec.Style.FUNCTION:
+        return [CodeSpecInline, CodeTestInline]
+    if style == CodeSpec.Style.SQL:
+        return [CodeSpecInline, ProgramTestInline]
+    return [CodeSpecInline, ProgramTestInline, TestGroupInline, SupportFileInline]
 
 
 class AssessmentQuestionInline(admin.TabularInline):

@@ -60,7 +60,9 @@ class QuestionSerializer(serializers.Serializer):
         if samples is None:
             samples = question.code_tests.filter(is_sample=True)
         return {
+            "style": spec.style,
             "language": spec.language,
+            "languages": spec.languages,
             "function_name": spec.function_name,
             "starter_code": spec.starter_code,
             "time_limit_s": spec.time_limit_s,

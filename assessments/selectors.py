@@ -126,38 +126,52 @@ def submission_judge_input(*, submission: Submission) -> dict:
         "cpu_time_s": spec.time_limit_s,
         "memory_mb": spec.memory_mb,
         "tests": [
-            {"name": t.name, "args": t.args, "expected": t.expected, "weight": t.weight, "sample": t.is_sample}
+            {
+                "name": t.name, "args": t.args, "expected": t.expected, "weight": t.weight, "sample": t.is_sample,
+                "feedback": t.feedback, "hint": t.hint,
+            }
             for t in tests
         ],
     }
 
 
+# What each feedback policy reveals of a test's result, beyond "passed".
+_FEEDBACK_FIELDS = {
+    "passfail": (),
+    "verdict": ("verdict", "time_ms"),
+    "hint": ("verdict", "time_ms", "hint"),
+    "full": ("verdict", "time_ms", "hint", "message", "args", "expected", "actual", "input", "answer", "output"),
+}
+
+
+def test_feedback_policy(test: dict) -> str:
+    """A test's own policy, else full for sample tests and pass/fail for hidden ones."""
+    return test.get("feedback") or ("full" if test.get("sample") else "passfail")
+
+
 def submission_public_result(*, submission: Submission, full: bool = False) -> dict:
-    """What the candidate may see of a graded submission: sample tests in full, hidden tests as
-    pass/fail only, no output of a graded submit (it could echo hidden inputs). Staff get `full`."""
+    """What the candidate may see of a graded submission, test by test as each test's feedback
+    policy allows (hidden tests default to pass/fail only), and no program output of a graded
+    submit (it could echo hidden inputs). Staff get everything (`full`)."""
     results = submission.results or {}
     if full:
         return results
     tests = []
     hidden_index = 0
     for test in results.get("tests", []):
-        if test.get("sample"):
-            tests.append(
-                {
-                    "name": test["name"],
-                    "hidden": False,
-                    "passed": test.get("verdict") == "AC",
-                    "verdict": test.get("verdict"),
-                    "time_ms": test.get("time_ms"),
-                    "message": test.get("message", ""),
-                    "args": test.get("args"),
-                    "expected": test.get("expected"),
-                    "actual": test.get("actual"),
-                }
-            )
-        else:
+        policy = test_feedback_policy(test)
+        if not test.get("sample"):
             hidden_index += 1
-            tests.append({"name": f"Hidden test {hidden_index}", "hidden": True, "passed": test.get("verdict") == "AC"})
+        if policy == "none":
+            continue
+        shown = test.get("sample") or policy == "full"
+        entry = {
+            "name": test["name"] if shown else f"Hidden test {hidden_index}",
+            "hidden": not test.get("sample"),
+            "passed": test.get("verdict") == "AC",
+        }
+        entry.update({field: test.get(field) for field in _FEEDBACK_FIELDS[policy] if field in test})
+        tests.append(entry)
     public = {"tests": tests, "compile_output": results.get("compile_output", "")}
     if submission.kind == Submission.Kind.RUN:
         public["stdout"] = results.get("stdout", "")

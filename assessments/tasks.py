@@ -66,6 +66,8 @@ def result_with_tests(result: dict, judge_input: dict) -> dict:
         test["args"] = source.get("args")
         test["expected"] = source.get("expected")
         test["weight"] = source.get("weight")
+        test["feedback"] = source.get("feedback", "")
+        test["hint"] = source.get("hint", "")
     return result
 
 

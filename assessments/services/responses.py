@@ -69,10 +69,11 @@ def answer_clean(*, question: Question, answer: dict) -> dict:
         language = answer.get("language") or question.code.language
         if not isinstance(source, str):
             raise ApplicationError('A code answer is {"language": "python", "source": "..."}.')
-        if language != question.code.language:
+        if language not in question.code.languages:
             raise ApplicationError(
-                f"This question is answered in {question.code.get_language_display()}.",
-                {"language": language, "allowed": [question.code.language]},
+                f"This question is answered in {question.code.get_language_display()}"
+                + (f" (or {', '.join(question.code.other_languages)})." if question.code.other_languages else "."),
+                {"language": language, "allowed": question.code.languages},
             )
         if len(source.encode()) > MAX_SOURCE_BYTES:
             raise ApplicationError("The code is too long.", {"max_bytes": MAX_SOURCE_BYTES})

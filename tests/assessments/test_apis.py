@@ -234,3 +234,34 @@ def test_the_openapi_schema_is_served():
         "/api/auth/token/",
     ]:
         assert path in paths
+
+
+@pytest.mark.parametrize(
+    ("policy", "shown", "hidden"),
+    [
+        ("none", None, None),
+        ("passfail", {"name", "hidden", "passed"}, {"verdict", "hint", "expected"}),
+        ("verdict", {"verdict"}, {"hint", "expected", "actual"}),
+        ("hint", {"verdict", "hint"}, {"expected", "actual", "args"}),
+        ("full", {"verdict", "hint", "expected", "actual", "args"}, set()),
+    ],
+)
+def test_each_hidden_tests_feedback_policy_reveals_only_what_it_allows(setup, policy, shown, hidden):
+    assessment, q, candidate = setup
+    client = client_for(candidate)
+    attempt = start(client, assessment)
+    submission = client.post(
+        f"/api/attempts/{attempt['id']}/responses/{q['code'].id}/submissions/", {"source": "def square(x): return 1"}, format="json"
+    ).json()
+    hidden_test = {
+        "name": "negative", "sample": False, "verdict": "WA", "args": [-3], "expected": 9, "actual": 1,
+        "message": "expected 9, got 1", "feedback": policy, "hint": "Think about negative numbers.", "time_ms": 1,
+    }
+    Submission.objects.filter(pk=submission["id"]).update(
+        status="done", verdict="WA", score=0.0, results={"verdict": "WA", "score": 0.0, "tests": [hidden_test]}
+    )
+    tests = client.get(f"/api/submissions/{submission['id']}/").json()["result"]["tests"]
+    if shown is None:
+        assert tests == []
+        return
+    assert shown <= set(tests[0]) and not (hidden & set(tests[0]))

@@ -1,0 +1,23 @@
+from assessments.models.assessments import Assessment, AssessmentQuestion, Invitation
+from assessments.models.attempts import Attempt, Response, Submission
+from assessments.models.code import CodeSpec, CodeTest, Feedback, ProgramTest, SupportFile, TestGroup
+from assessments.models.questions import NumericSpec, Option, Question, Skill
+
+__all__ = [
+    "Assessment",
+    "AssessmentQuestion",
+    "Attempt",
+    "CodeSpec",
+    "CodeTest",
+    "Feedback",
+    "Invitation",
+    "NumericSpec",
+    "Option",
+    "ProgramTest",
+    "Question",
+    "Response",
+    "Skill",
+    "Submission",
+    "SupportFile",
+    "TestGroup",
+]
