@@ -56,9 +56,16 @@ class QuestionSerializer(serializers.Serializer):
         if question.kind != Question.Kind.CODE:
             return None
         spec = question.code
-        samples = getattr(question, "sample_tests", None)
-        if samples is None:
-            samples = question.code_tests.filter(is_sample=True)
+        if spec.style == spec.Style.FUNCTION:
+            samples = getattr(question, "sample_tests", None)
+            if samples is None:
+                samples = question.code_tests.filter(is_sample=True)
+            sample_tests = [{"name": t.name, "args": t.args, "expected": t.expected} for t in samples]
+        else:
+            samples = getattr(question, "sample_program_tests", None)
+            if samples is None:
+                samples = question.program_tests.filter(is_sample=True)
+            sample_tests = [{"name": t.name, "input": t.input, "expected": t.answer} for t in samples]
         return {
             "style": spec.style,
             "language": spec.language,
@@ -67,7 +74,8 @@ class QuestionSerializer(serializers.Serializer):
             "starter_code": spec.starter_code,
             "time_limit_s": spec.time_limit_s,
             "memory_mb": spec.memory_mb,
-            "sample_tests": [{"name": t.name, "args": t.args, "expected": t.expected} for t in samples],
+            "sample_tests": sample_tests,
+            "schema_sql": spec.fixture_sql if spec.style == spec.Style.SQL else "",
         }
 
 

@@ -5,7 +5,17 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from assessments.models import Assessment, Attempt, CodeTest, Invitation, Option, Question, Response, Submission
+from assessments.models import (
+    Assessment,
+    Attempt,
+    CodeTest,
+    Invitation,
+    Option,
+    ProgramTest,
+    Question,
+    Response,
+    Submission,
+)
 from common.exceptions import ApplicationError, NotFound
 
 
@@ -90,6 +100,11 @@ def attempt_responses(*, attempt: Attempt) -> list[Response]:
             "question__skills",
             Prefetch("question__options", queryset=Option.objects.order_by("order", "id")),
             Prefetch("question__code_tests", queryset=CodeTest.objects.filter(is_sample=True), to_attr="sample_tests"),
+            Prefetch(
+                "question__program_tests",
+                queryset=ProgramTest.objects.filter(is_sample=True),
+                to_attr="sample_program_tests",
+            ),
         )
     )
     return sorted(responses, key=lambda r: order.get(r.question_id, (1 << 30, r.id)))

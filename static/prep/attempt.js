@@ -73,7 +73,7 @@
       const raw = form.querySelector("input[name=value]").value.trim();
       return { value: raw === "" ? null : raw };
     }
-    return { language: form.querySelector("input[name=language]").value, source: form.querySelector("textarea").value };
+    return { language: form.querySelector("[name=language]").value, source: form.querySelector("textarea").value };
   }
   function save(section) {
     if (locked) return Promise.resolve(false);
