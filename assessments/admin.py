@@ -16,6 +16,7 @@ from assessments.models import (
     Submission,
     SupportFile,
     TestGroup,
+    TextAnswer,
 )
 from assessments.services.submissions import submission_requeue
 
@@ -29,7 +30,13 @@ class SkillAdmin(admin.ModelAdmin):
 class OptionInline(admin.TabularInline):
     model = Option
     extra = 0
-    fields = ["order", "text", "is_correct"]
+    fields = ["order", "text", "is_correct", "fraction", "feedback"]
+
+
+class TextAnswerInline(admin.TabularInline):
+    model = TextAnswer
+    extra = 0
+    fields = ["text", "fraction", "feedback"]
 
 
 class NumericSpecInline(admin.StackedInline):
@@ -77,12 +84,12 @@ class SupportFileInline(admin.StackedInline):
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
     list_display = ["title", "kind", "difficulty", "points", "skill_list"]
-    list_filter = ["kind", "difficulty", "skills"]
+    list_filter = ["kind", "difficulty", "skills", "category"]
     search_fields = ["title", "slug", "prompt"]
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["skills"]
     inlines = [
-        OptionInline, NumericSpecInline, CodeSpecInline, CodeTestInline, ProgramTestInline, TestGroupInline, SupportFileInline
+        OptionInline, TextAnswerInline, NumericSpecInline, CodeSpecInline, CodeTestInline, ProgramTestInline, TestGroupInline, SupportFileInline
     ]
 
     def get_queryset(self, request):
@@ -99,7 +106,10 @@ class QuestionAdmin(admin.ModelAdmin):
         return {
             Question.Kind.SINGLE_CHOICE: [OptionInline],
             Question.Kind.MULTIPLE_CHOICE: [OptionInline],
+            Question.Kind.TRUE_FALSE: [OptionInline],
             Question.Kind.NUMERIC: [NumericSpecInline],
+            Question.Kind.SHORT_TEXT: [TextAnswerInline],
+            Question.Kind.FREE_TEXT: [],
             Question.Kind.CODE: _code_inlines(obj),
         }[obj.kind]
 

@@ -45,7 +45,7 @@ class QuestionSerializer(serializers.Serializer):
     code = serializers.SerializerMethodField()
 
     def get_options(self, question) -> list[dict]:
-        if question.kind not in (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE):
+        if question.kind not in (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE, Question.Kind.TRUE_FALSE):
             return []
         return [{"id": o.id, "text": o.text} for o in question.options.all()]
 
@@ -158,7 +158,8 @@ class AttemptDetailApi(APIView):
 
 
 ANSWER_DOC = (
-    'One of {"choice": option_id}, {"choices": [option_id, ...]}, {"value": 0.05}, '
+    'One of {"choice": option_id} (single choice, true/false), {"choices": [option_id, ...]}, {"value": 0.05}, '
+    '{"text": "..."} (short and free text), '
     '{"language": "python", "source": "..."}.'
 )
 

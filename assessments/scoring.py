@@ -1,30 +1,97 @@
-"""Scoring of non-code answers. Pure functions: a question (with its parts loaded) and an answer in,
-points out. Code answers are scored from their Submission's judge result instead."""
+"""Scoring of answers that need no judge. Pure functions: a question (with its parts loaded) and
+an answer in, points out (None: a reviewer grades it). Code answers are scored from their
+Submission's judge result instead."""
 
 import math
+import re
+import unicodedata
 
-from assessments.models import Question
+from assessments.models import NumericSpec, Question
+
+AUTO_GRADED = {
+    Question.Kind.SINGLE_CHOICE,
+    Question.Kind.MULTIPLE_CHOICE,
+    Question.Kind.TRUE_FALSE,
+    Question.Kind.NUMERIC,
+    Question.Kind.SHORT_TEXT,
+}
 
 
-def answer_points(*, question: Question, answer: dict) -> float:
+def answer_points(*, question: Question, answer: dict) -> float | None:
     kind = question.kind
-    if kind == Question.Kind.SINGLE_CHOICE:
-        correct = {o.id for o in question.options.all() if o.is_correct}
-        return float(question.points) if answer.get("choice") in correct else 0.0
+    if kind == Question.Kind.FREE_TEXT:
+        return None if (answer.get("text") or "").strip() else 0.0
+    return round(question.points * answer_credit(question=question, answer=answer), 6)
+
+
+def answer_credit(*, question: Question, answer: dict) -> float:
+    """The fraction of the question's points an answer earns, 0..1."""
+    kind = question.kind
+    if kind in (Question.Kind.SINGLE_CHOICE, Question.Kind.TRUE_FALSE):
+        credit = {o.id: o.credit for o in question.options.all()}
+        return max(0.0, credit.get(answer.get("choice"), 0.0))
     if kind == Question.Kind.MULTIPLE_CHOICE:
-        correct = {o.id for o in question.options.all() if o.is_correct}
+        options = list(question.options.all())
         chosen = set(answer.get("choices") or [])
-        return float(question.points) if chosen == correct else 0.0
+        if question.choice_scoring == Question.ChoiceScoring.PARTIAL:
+            return min(1.0, max(0.0, sum(o.credit for o in options if o.id in chosen)))
+        correct = {o.id for o in options if o.credit > 0}
+        return 1.0 if chosen == correct else 0.0
     if kind == Question.Kind.NUMERIC:
         value = answer.get("value")
-        if value is None:
-            return 0.0
-        return float(question.points) if numeric_matches(value=value, spec=question.numeric) else 0.0
+        return 0.0 if value is None else numeric_credit(value=value, spec=question.numeric)
+    if kind == Question.Kind.SHORT_TEXT:
+        return text_credit(text=answer.get("text") or "", question=question)
     raise ValueError(f"{kind} answers are not scored here")
 
 
-def numeric_matches(*, value: float, spec) -> bool:
+def numeric_credit(*, value: float, spec: NumericSpec) -> float:
     if not math.isfinite(value):
-        return False
-    allowed = max(spec.abs_tol, spec.rel_tol * abs(spec.answer))
-    return abs(value - spec.answer) <= allowed
+        return 0.0
+    if numeric_matches(value=value, expected=spec.answer, policy=spec.policy, abs_tol=spec.abs_tol,
+                       rel_tol=spec.rel_tol, digits=spec.digits):
+        return 1.0
+    for alternative in spec.alternatives or []:
+        if abs(value - float(alternative["value"])) <= float(alternative.get("abs_tol", 0.0)):
+            return max(0.0, min(1.0, float(alternative.get("fraction", 1.0))))
+    return 0.0
+
+
+def numeric_matches(*, value: float, expected: float, policy: str, abs_tol: float = 0.0, rel_tol: float = 0.0,
+                    digits: int | None = None) -> bool:
+    difference = abs(value - expected)
+    if policy == NumericSpec.Policy.ABSOLUTE:
+        return difference <= abs_tol
+    if policy == NumericSpec.Policy.RELATIVE:
+        return difference <= rel_tol * abs(expected)
+    if policy == NumericSpec.Policy.SIG_FIGS:
+        return _round_sig(value, digits or 3) == _round_sig(expected, digits or 3)
+    if policy == NumericSpec.Policy.DECIMALS:
+        return round(value, digits or 0) == round(expected, digits or 0)
+    return difference <= max(abs_tol, rel_tol * abs(expected))
+
+
+def _round_sig(x: float, digits: int) -> float:
+    if x == 0:
+        return 0.0
+    return round(x, digits - 1 - math.floor(math.log10(abs(x))))
+
+
+def normalize_text(text: str) -> str:
+    """Case, accents, surrounding punctuation and runs of spaces do not matter."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(text.casefold().strip(" \t\n.!?;:,'\"").split())
+
+
+def text_credit(*, text: str, question: Question) -> float:
+    exact = question.text_match == Question.TextMatch.EXACT
+    given = text.strip() if exact else normalize_text(text)
+    if not given:
+        return 0.0
+    for accepted in question.text_answers.all():
+        pattern = accepted.text.strip() if exact else normalize_text(accepted.text)
+        regex = ".*".join(re.escape(part) for part in pattern.split("*"))
+        if re.fullmatch(regex, given, flags=re.DOTALL):
+            return accepted.fraction
+    return 0.0

@@ -255,7 +255,7 @@ def _is_answered(answer: dict) -> bool:
 
 def _response_status(response: Response) -> str:
     if response.score is None:
-        return "pending"
+        return "awaiting review" if response.question.kind == Question.Kind.FREE_TEXT else "pending"
     if response.score >= response.max_score:
         return "correct"
     return "partial" if response.score > 0 else "incorrect"

@@ -85,10 +85,14 @@ def response_save(request, attempt_id: int, question_id: int):
         "value": post.get("value"),
         "source": post.get("source"),
         "language": post.get("language"),
+        "text": post.get("text"),
     }
     kind = post.get("kind")
     keep = {
         Question.Kind.SINGLE_CHOICE: ["choice"],
+        Question.Kind.TRUE_FALSE: ["choice"],
+        Question.Kind.SHORT_TEXT: ["text"],
+        Question.Kind.FREE_TEXT: ["text"],
         Question.Kind.MULTIPLE_CHOICE: ["choices"],
         Question.Kind.NUMERIC: ["value"],
         Question.Kind.CODE: ["source", "language"],

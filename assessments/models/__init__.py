@@ -1,7 +1,7 @@
 from assessments.models.assessments import Assessment, AssessmentQuestion, Invitation
 from assessments.models.attempts import Attempt, Response, Submission
 from assessments.models.code import CodeSpec, CodeTest, Feedback, ProgramTest, SupportFile, TestGroup
-from assessments.models.questions import NumericSpec, Option, Question, Skill
+from assessments.models.questions import NumericSpec, Option, Question, Skill, TextAnswer
 
 __all__ = [
     "Assessment",
@@ -19,5 +19,6 @@ __all__ = [
     "Skill",
     "Submission",
     "SupportFile",
+    "TextAnswer",
     "TestGroup",
 ]

@@ -76,6 +76,11 @@ class Response(BaseModel):
     score = models.FloatField(null=True, blank=True)
     max_score = models.FloatField()
     graded_at = models.DateTimeField(null=True, blank=True)
+    # A reviewer's grade (free-text answers) or override, always with a note.
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    review_note = models.TextField(blank=True)
 
     class Meta:
         constraints = [

@@ -1,6 +1,7 @@
 from assessments.services.attempts import attempt_finalize_if_ready, attempt_start, attempt_submit
 from assessments.services.reconcile import grading_reconcile
 from assessments.services.responses import response_save
+from assessments.services.reviews import response_review
 from assessments.services.submissions import (
     submission_claim,
     submission_complete,
@@ -13,6 +14,7 @@ __all__ = [
     "attempt_start",
     "attempt_submit",
     "grading_reconcile",
+    "response_review",
     "response_save",
     "submission_claim",
     "submission_complete",

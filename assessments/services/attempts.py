@@ -84,7 +84,7 @@ def attempt_submit(*, attempt_id: int, submitted_by: str) -> Attempt:
     responses = (
         Response.objects.filter(attempt=attempt)
         .select_related("question__numeric", "question__code")
-        .prefetch_related("question__options")
+        .prefetch_related("question__options", "question__text_answers")
     )
     from assessments.services.submissions import submission_enqueue
 
@@ -92,7 +92,7 @@ def attempt_submit(*, attempt_id: int, submitted_by: str) -> Attempt:
         question = response.question
         if question.kind != Question.Kind.CODE:
             response.score = scoring.answer_points(question=question, answer=response.answer)
-            response.graded_at = now
+            response.graded_at = now if response.score is not None else None  # None: waits for a reviewer
             response.save(update_fields=["score", "graded_at", "updated_at"])
             continue
         source = response.answer.get("source", "")
@@ -137,3 +137,11 @@ def attempt_finalize_if_ready(*, attempt: Attempt) -> bool:
     total = Response.objects.filter(attempt=attempt).aggregate(total=Sum("score"))["total"] or 0.0
     attempt_transition(attempt=attempt, to=Attempt.State.GRADED, score=min(total, attempt.max_score), graded_at=timezone.now())
     return True
+
+
+def attempt_rescore(*, attempt: Attempt) -> Attempt:
+    """Recompute a graded attempt's total after a response changed (review, override). Caller holds the lock."""
+    total = Response.objects.filter(attempt=attempt).aggregate(total=Sum("score"))["total"] or 0.0
+    attempt.score = min(total, attempt.max_score)
+    attempt.save(update_fields=["score", "updated_at"])
+    return attempt

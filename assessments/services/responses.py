@@ -7,6 +7,8 @@ from assessments.models import Attempt, Question, Response
 from common.exceptions import ApplicationError, Conflict, NotFound
 
 MAX_SOURCE_BYTES = 64 * 1024
+MAX_SHORT_TEXT = 1000
+MAX_FREE_TEXT = 20000
 
 
 def attempt_lock_open(*, attempt_id: int) -> Attempt:
@@ -30,7 +32,18 @@ def answer_clean(*, question: Question, answer: dict) -> dict:
     if not isinstance(answer, dict):
         raise ApplicationError("An answer is a JSON object.")
     kind = question.kind
-    if kind == Question.Kind.SINGLE_CHOICE:
+    if kind in (Question.Kind.SHORT_TEXT, Question.Kind.FREE_TEXT):
+        text = answer.get("text")
+        if text is None:
+            return {"text": ""}
+        if not isinstance(text, str):
+            raise ApplicationError('A text answer is {"text": "..."}.')
+        limit = MAX_SHORT_TEXT if kind == Question.Kind.SHORT_TEXT else MAX_FREE_TEXT
+        if len(text) > limit or "\x00" in text:
+            raise ApplicationError("The answer is too long." if len(text) > limit else "The answer contains a NUL character.",
+                                   {"max_length": limit})
+        return {"text": text}
+    if kind in (Question.Kind.SINGLE_CHOICE, Question.Kind.TRUE_FALSE):
         choice = answer.get("choice")
         if choice in (None, ""):
             return {"choice": None}

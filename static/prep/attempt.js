@@ -62,7 +62,10 @@
   function answerOf(section) {
     const kind = section.dataset.kind;
     const form = section.querySelector("form");
-    if (kind === "single_choice") {
+    if (kind === "short_text" || kind === "free_text") {
+      return { text: form.querySelector("[name=text]").value };
+    }
+    if (kind === "single_choice" || kind === "true_false") {
       const checked = form.querySelector("input[name=choice]:checked");
       return { choice: checked ? checked.value : null };
     }

@@ -35,6 +35,8 @@ def test_an_author_adds_a_code_question_with_inline_tests(admin_client):
         "slug": "double", "kind": "code", "title": "Double it", "prompt": "Return 2x.", "difficulty": "easy",
         "points": "3", "explanation": "",
         "options-TOTAL_FORMS": "0", "options-INITIAL_FORMS": "0",
+        "text_answers-TOTAL_FORMS": "0", "text_answers-INITIAL_FORMS": "0", "choice_scoring": "all_or_nothing",
+        "text_match": "normalized",
         "numeric-TOTAL_FORMS": "0", "numeric-INITIAL_FORMS": "0",
         "code-TOTAL_FORMS": "1", "code-INITIAL_FORMS": "0",
         "program_tests-TOTAL_FORMS": "0", "program_tests-INITIAL_FORMS": "0",
