@@ -5,13 +5,22 @@ from django.db.models import Q
 from common.models import BaseModel
 
 # The default pipeline (DESIGN.md); a role may rename or reorder its own copy.
+# (slug, name, skills assessed, interviewers fill scorecards)
 DEFAULT_STAGES = [
-    ("application", "Application", ""),
-    ("screening-call", "Screening call", "collaboration,domain-knowledge"),
-    ("technical-assessment", "Technical assessment", "statistical-analysis,programming,machine-learning"),
-    ("on-site-interviews", "On-site interviews", "statistical-analysis,programming,data-visualization,machine-learning"),
-    ("final-discussion", "Final discussion", "collaboration,data-ethics"),
+    ("application", "Application", "", False),
+    ("screening-call", "Screening call", "collaboration,domain-knowledge", True),
+    ("technical-assessment", "Technical assessment", "statistical-analysis,programming,machine-learning", False),
+    ("on-site-interviews", "On-site interviews", "statistical-analysis,programming,data-visualization,machine-learning", True),
+    ("final-discussion", "Final discussion", "collaboration,data-ethics", True),
 ]
+
+# Anchors of the 1–4 scorecard scale, the same for every skill area.
+RATING_ANCHORS = {
+    1: "Strong no: clear gaps, would need close supervision",
+    2: "Leaning no: some ability, below the bar for this role",
+    3: "Leaning yes: meets the bar, works independently",
+    4: "Strong yes: well above the bar, could teach others",
+}
 
 
 class Role(BaseModel):
@@ -34,6 +43,14 @@ class Stage(BaseModel):
     skills = models.ManyToManyField("assessments.Skill", blank=True, related_name="stages")
     assessment = models.ForeignKey(
         "assessments.Assessment", null=True, blank=True, on_delete=models.SET_NULL, related_name="stages"
+    )
+    uses_scorecards = models.BooleanField(default=False, help_text="Interviewers fill scorecards at this stage.")
+    # Rules staff can switch on.
+    invite_on_enter = models.BooleanField(
+        default=False, help_text="Invite the candidate to this stage's assessment when they reach the stage."
+    )
+    advance_on_pass = models.BooleanField(
+        default=False, help_text="Move the candidate to the next stage when their attempt reaches the pass mark."
     )
 
     class Meta:
@@ -88,4 +105,26 @@ class StageTransition(BaseModel):
         ordering = ["created_at", "id"]
         constraints = [
             models.CheckConstraint(condition=~Q(to_state=""), name="transition_has_target_state"),
+        ]
+
+
+class Scorecard(BaseModel):
+    """An interviewer's ratings of one candidate at one stage: 1–4 per skill area, with notes."""
+
+    class Recommendation(models.TextChoices):
+        STRONG_NO = "strong_no", "Strong no"
+        NO = "no", "No"
+        YES = "yes", "Yes"
+        STRONG_YES = "strong_yes", "Strong yes"
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="scorecards")
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="scorecards")
+    interviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="scorecards")
+    ratings = models.JSONField(default=dict, help_text="{skill slug: 1..4}")
+    recommendation = models.CharField(max_length=12, choices=Recommendation.choices)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["application", "stage", "interviewer"], name="scorecard_one_per_interviewer")
         ]

@@ -1,16 +1,18 @@
 from django.db import transaction
 
 from accounts.models import User
-from assessments.models import Skill
-from hiring.models import DEFAULT_STAGES, Application, Role, Stage, StageTransition
+from assessments.models import Attempt, Skill
+from assessments.services.invitations import invitation_create
+from common.exceptions import ApplicationError, Conflict
+from hiring.models import DEFAULT_STAGES, RATING_ANCHORS, Application, Role, Scorecard, Stage, StageTransition
 
 
 @transaction.atomic
 def role_create(*, slug: str, title: str, description: str = "") -> Role:
     """A role with the default five stages (see DESIGN.md)."""
     role = Role.objects.create(slug=slug, title=title, description=description)
-    for order, (stage_slug, name, skills) in enumerate(DEFAULT_STAGES):
-        stage = Stage.objects.create(role=role, slug=stage_slug, name=name, order=order)
+    for order, (stage_slug, name, skills, scorecards) in enumerate(DEFAULT_STAGES):
+        stage = Stage.objects.create(role=role, slug=stage_slug, name=name, order=order, uses_scorecards=scorecards)
         stage.skills.set(Skill.objects.filter(slug__in=[s for s in skills.split(",") if s]))
     return role
 
@@ -22,4 +24,103 @@ def application_create(*, role: Role, candidate: User, actor: User | None = None
     StageTransition.objects.create(
         application=application, actor=actor, to_stage=first, to_state=Application.State.ACTIVE, note="Applied"
     )
+    _stage_entered(application=application)
     return application
+
+
+def _locked(application_id: int) -> Application:
+    return Application.objects.select_for_update().select_related("stage", "role").get(pk=application_id)
+
+
+@transaction.atomic
+def application_move(*, application_id: int, to_stage: Stage, actor: User | None, note: str = "") -> Application:
+    """Move an active application to another stage of its role, with an audit row."""
+    application = _locked(application_id)
+    if application.state != Application.State.ACTIVE:
+        raise Conflict(f"This application is {application.get_state_display().lower()}.", {"state": application.state})
+    if to_stage.role_id != application.role_id:
+        raise ApplicationError("That stage belongs to another role.")
+    if to_stage.id == application.stage_id:
+        raise ApplicationError(f"The candidate is already at {to_stage.name}.")
+    from_stage = application.stage
+    application.stage = to_stage
+    application.save(update_fields=["stage", "updated_at"])
+    StageTransition.objects.create(
+        application=application, actor=actor, from_stage=from_stage, to_stage=to_stage,
+        from_state=application.state, to_state=application.state, note=note,
+    )
+    _stage_entered(application=application)
+    return application
+
+
+@transaction.atomic
+def application_close(*, application_id: int, state: str, actor: User | None, note: str = "") -> Application:
+    """End an application: hired, rejected or withdrawn (terminal)."""
+    application = _locked(application_id)
+    if state not in Application.TRANSITIONS[application.state]:
+        raise Conflict(f"An application cannot go from {application.state} to {state}.", {"state": application.state})
+    from_state = application.state
+    application.state = state
+    application.save(update_fields=["state", "updated_at"])
+    StageTransition.objects.create(
+        application=application, actor=actor, from_stage=application.stage, to_stage=application.stage,
+        from_state=from_state, to_state=state, note=note,
+    )
+    return application
+
+
+@transaction.atomic
+def applications_move_bulk(*, application_ids: list[int], to_stage: Stage, actor: User, note: str = "") -> list[Application]:
+    """Move several applications at once: all of them, or none if one cannot move."""
+    return [application_move(application_id=i, to_stage=to_stage, actor=actor, note=note) for i in application_ids]
+
+
+def _stage_entered(*, application: Application) -> None:
+    stage = application.stage
+    if stage.invite_on_enter and stage.assessment_id:
+        invitation_create(assessment=stage.assessment, candidate=application.candidate)
+
+
+@transaction.atomic
+def attempt_graded_apply_rules(*, attempt_id: int) -> list[Application]:
+    """Advance applications whose current stage's assessment this attempt passed, where the stage says so."""
+    attempt = Attempt.objects.select_related("assessment").get(pk=attempt_id)
+    if attempt.state != Attempt.State.GRADED or not attempt.passed:
+        return []
+    moved = []
+    applications = Application.objects.filter(
+        candidate_id=attempt.candidate_id, state=Application.State.ACTIVE,
+        stage__assessment_id=attempt.assessment_id, stage__advance_on_pass=True,
+    ).select_related("stage")
+    for application in applications:
+        following = application.role.stages.filter(order__gt=application.stage.order).order_by("order").first()
+        if following is None:
+            continue
+        note = (f"Automatic: scored {attempt.percent}% on {attempt.assessment.title}, "
+                f"pass mark {attempt.assessment.pass_mark_percent}%.")
+        moved.append(application_move(application_id=application.id, to_stage=following, actor=None, note=note))
+    return moved
+
+
+@transaction.atomic
+def scorecard_submit(*, application: Application, stage: Stage, interviewer: User, ratings: dict[str, int],
+                     recommendation: str, notes: str = "") -> Scorecard:
+    """An interviewer's ratings (1–4 per skill area assessed at the stage); submitting again replaces them."""
+    if stage.role_id != application.role_id:
+        raise ApplicationError("That stage belongs to another role.")
+    if not stage.uses_scorecards:
+        raise ApplicationError(f"{stage.name} does not use scorecards.")
+    allowed = set(stage.skills.values_list("slug", flat=True))
+    unknown = set(ratings) - allowed
+    if unknown:
+        raise ApplicationError("These skills are not assessed at this stage.", {"skills": sorted(unknown)})
+    bad = {k: v for k, v in ratings.items() if v not in RATING_ANCHORS}
+    if bad:
+        raise ApplicationError("Ratings are whole numbers from 1 to 4.", {"ratings": bad})
+    if recommendation not in Scorecard.Recommendation.values:
+        raise ApplicationError("Unknown recommendation.", {"allowed": Scorecard.Recommendation.values})
+    scorecard, _ = Scorecard.objects.update_or_create(
+        application=application, stage=stage, interviewer=interviewer,
+        defaults={"ratings": ratings, "recommendation": recommendation, "notes": notes},
+    )
+    return scorecard

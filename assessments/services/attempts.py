@@ -8,6 +8,7 @@ from accounts.models import User
 from assessments import scoring
 from assessments.models import Assessment, Attempt, Question, Response, Submission
 from assessments.selectors import assessment_access, assessment_questions
+from assessments.signals import attempt_graded
 from common.exceptions import Conflict, NotFound
 
 
@@ -136,6 +137,8 @@ def attempt_finalize_if_ready(*, attempt: Attempt) -> bool:
         return False
     total = Response.objects.filter(attempt=attempt).aggregate(total=Sum("score"))["total"] or 0.0
     attempt_transition(attempt=attempt, to=Attempt.State.GRADED, score=min(total, attempt.max_score), graded_at=timezone.now())
+    attempt_id = attempt.id
+    transaction.on_commit(lambda: attempt_graded.send(sender=Attempt, attempt_id=attempt_id))
     return True
 
 
