@@ -18,3 +18,34 @@ __all__ = [
     "judge_python_function",
     "sandbox_problems",
 ]
+
+# stdin/stdout programs, output checkers and Kattis problem packages.
+from judge.languages import UnsupportedLanguage, language_for  # noqa: E402
+from judge.program_types import Checker, ProgramSpec, ProgramTest, ProgramTestResult, TestGroup  # noqa: E402
+from judge.programs import judge_program  # noqa: E402
+
+__all__ += [
+    "Checker",
+    "ProgramSpec",
+    "ProgramTest",
+    "ProgramTestResult",
+    "TestGroup",
+    "UnsupportedLanguage",
+    "judge_program",
+    "language_for",
+]
+
+# Languages beyond plain Python: the data stack, R and SQL (runtimes: judge/runtimes.py).
+from judge.r_function import judge_r_function  # noqa: E402
+from judge.runtimes import RuntimeUnavailable, runtime_problems  # noqa: E402
+from judge.sql import judge_sql  # noqa: E402
+from judge.sql_types import SqlSpec, SqlTest  # noqa: E402
+
+__all__ += [
+    "RuntimeUnavailable",
+    "SqlSpec",
+    "SqlTest",
+    "judge_r_function",
+    "judge_sql",
+    "runtime_problems",
+]

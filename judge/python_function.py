@@ -5,6 +5,9 @@ All tests of a spec run in one sandboxed interpreter (the trusted harness in
 judge/harness/python_function.py). If that interpreter dies during test k (crash, time or
 memory limit...), test k gets the verdict of the death and the remaining tests run again in a
 fresh sandbox, at most MAX_RESTARTS times.
+
+The batching, the record channel and the verdicts are language-neutral (`run_function_tests`
+with a `FunctionRuntime`): judge/r_function.py runs R's harness through the same engine.
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ import keyword
 import math
 import secrets
 import signal
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
-from judge import checkers
+from judge import checkers, runtimes
 from judge.errors import JudgeError, SandboxUnavailable
-from judge.sandbox import PYTHON, RunMeter, RunOutcome, SandboxLimits, run_in_sandbox, sandbox_problems
+from judge.sandbox import RunMeter, RunOutcome, SandboxLimits, run_in_sandbox, sandbox_problems
 from judge.types import FunctionSpec, FunctionTest, JudgeResult, Limits, TestResult, Verdict, clean_text
 
 MAX_RESTARTS = 3
@@ -27,28 +32,92 @@ MAX_RECORD_BYTES = 1024 * 1024  # one test's JSON record, returned value include
 MAX_MESSAGE_CHARS = 4096
 _STARTUP_WALL_S = 5.0  # interpreter start before the harness reports in
 _GRACE_S = 0.5  # the harness's own timer fires first; the supervisor's watchdog backs it up
+# Loading numpy / pandas / scikit-learn costs about a second of CPU, and their memory comes
+# on top of the candidate's budget.
+DATA_STACK_LOAD_S = 10.0
+DATA_STACK_MEMORY_MB = runtimes.DATA_STACK_EXTRA_MEMORY_MB
 
-_harness_cache: list[str] = []
-
-
-def _harness_source() -> str:
-    if not _harness_cache:
-        path = Path(__file__).with_name("harness") / "python_function.py"
-        _harness_cache.append(path.read_text(encoding="utf-8"))
-    return _harness_cache[0]
+_harness_cache: dict[str, str] = {}
 
 
-def judge_python_function(spec: FunctionSpec) -> JudgeResult:
-    """Grade `spec`. Raises SandboxUnavailable when the host cannot sandbox, JudgeError for
-    other infrastructure faults; whatever the candidate's code does is a verdict."""
+def harness_text(name: str) -> str:
+    if name not in _harness_cache:
+        path = Path(__file__).with_name("harness") / name
+        _harness_cache[name] = path.read_text(encoding="utf-8")
+    return _harness_cache[name]
+
+
+@dataclass(frozen=True)
+class FunctionRuntime:
+    """How to run one language's function harness in the sandbox."""
+
+    argv: list[str]
+    ro_binds: list[tuple[str, str]]
+    payload: Callable[["_Collector", int], bytes]  # (collector, result fd) -> the harness's stdin
+    load_cpu_s: float  # CPU for start-up and loading the module, beyond the per-test limit
+    extra_memory_mb: int = 0  # the runtime's own memory, on top of the candidate's budget
+    open_files: int = 64
+    r_semantics: bool = False  # compare as R values (length-1 vectors are scalars)
+    row_base: int = 0  # rows in messages are numbered from this
+
+
+def check_sandbox() -> None:
     problems = sandbox_problems()
     if problems:
         raise SandboxUnavailable("cannot grade: " + "; ".join(problems))
+
+
+def judge_python_function(spec: FunctionSpec) -> JudgeResult:
+    """Grade `spec`. Raises SandboxUnavailable when the host cannot sandbox, RuntimeUnavailable
+    when it needs the data stack and that is not set up, JudgeError for other infrastructure
+    faults; whatever the candidate's code does is a verdict."""
+    check_sandbox()
+    if spec.data_stack:
+        runtimes.require(python_data_stack=True)
     tests = _validated_tests(spec)
+    name = spec.function_name
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        raise JudgeError(f"function name {name!r} is not a Python identifier")
 
     if len(spec.source.encode("utf-8", "surrogatepass")) > MAX_SOURCE_BYTES:
         return _compile_error(spec, f"source too large (more than {MAX_SOURCE_BYTES // 1024} KiB)")
 
+    argv, binds = runtimes.python_argv(data_stack=spec.data_stack)
+    program = harness_text("python_function.py")
+    if spec.data_stack:
+        program = harness_text("python_datastack.py") + "\n" + program
+    runtime = FunctionRuntime(
+        argv=argv + ["-u", "-c", program],
+        ro_binds=binds,
+        payload=_python_payload,
+        load_cpu_s=spec.limits.cpu_time_s + (DATA_STACK_LOAD_S if spec.data_stack else 0.0),
+        extra_memory_mb=DATA_STACK_MEMORY_MB if spec.data_stack else 0,
+    )
+    return run_function_tests(spec, tests, runtime)
+
+
+def _python_payload(collector: "_Collector", fd: int) -> bytes:
+    spec = collector.spec
+    tests = [[i, list(spec.tests[i].args)] for i in collector.batch]
+    return json.dumps(
+        {
+            "nonce": collector.nonce,
+            "fd": fd,
+            "source": spec.source,
+            "function": spec.function_name,
+            "tests": tests,
+            "cpu_limit": spec.limits.cpu_time_s,
+            "load_cpu_limit": collector.runtime.load_cpu_s,
+            "max_depth": _max_depth(spec.limits),
+            "max_record": MAX_RECORD_BYTES,
+            "data_stack": bool(spec.data_stack),
+        },
+        ensure_ascii=True,
+    ).encode("ascii")
+
+
+def run_function_tests(spec: FunctionSpec, tests: tuple[FunctionTest, ...], runtime: FunctionRuntime) -> JudgeResult:
+    """Run every test of `spec` through `runtime`'s harness, restarting after deaths."""
     results: dict[int, TestResult] = {}
     remaining = list(range(len(tests)))
     stdout = bytearray()
@@ -58,17 +127,20 @@ def judge_python_function(spec: FunctionSpec) -> JudgeResult:
     runs = 0
     while remaining:
         runs += 1
-        collector = _Collector(spec, remaining)
+        collector = _Collector(spec, remaining, runtime)
         outcome = run_in_sandbox(
-            [PYTHON, "-I", "-S", "-u", "-c", _harness_source()],
-            stdin=lambda fd, c=collector: c.payload(fd),
-            limits=_sandbox_limits(spec.limits, len(remaining)),
+            runtime.argv,
+            stdin=lambda fd, c=collector: runtime.payload(c, fd),
+            limits=_sandbox_limits(spec.limits, len(remaining), runtime),
             channel=collector,
+            ro_binds=runtime.ro_binds,
         )
         stdout += outcome.stdout[: max(0, output_cap - len(stdout))]
         stderr += outcome.stderr[: max(0, output_cap - len(stderr))]
         memory_kb = max(memory_kb, outcome.memory_peak_kb or 0)
 
+        if collector.arg_error is not None:
+            raise JudgeError(f"the test arguments could not be built in the sandbox: {collector.arg_error}")
         if not collector.hello:
             raise JudgeError(
                 "the sandboxed harness did not start (exit status "
@@ -79,7 +151,7 @@ def judge_python_function(spec: FunctionSpec) -> JudgeResult:
             return _compile_error(spec, collector.compile_error, stdout, stderr, memory_kb)
 
         for index, record in collector.tests.items():
-            results[index] = _grade(spec, tests[index], record)
+            results[index] = _grade(spec, tests[index], record, runtime)
 
         missing = [i for i in remaining if i not in collector.tests]
         if not missing:
@@ -122,9 +194,6 @@ def judge_python_function(spec: FunctionSpec) -> JudgeResult:
 def _validated_tests(spec: FunctionSpec) -> tuple[FunctionTest, ...]:
     if not isinstance(spec.source, str):
         raise JudgeError("spec.source must be a str")
-    name = spec.function_name
-    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
-        raise JudgeError(f"function name {name!r} is not a Python identifier")
     tests = tuple(spec.tests)
     if not tests:
         raise JudgeError("the spec has no tests")
@@ -141,18 +210,44 @@ def _validated_tests(spec: FunctionSpec) -> tuple[FunctionTest, ...]:
             weight = math.nan
         if isinstance(test.weight, bool) or not (math.isfinite(weight) and weight >= 0):
             raise JudgeError(f"test {test.name!r}: weight must be a finite number >= 0")
+        try:
+            checkers.validate_expected(test.expected)
+            _frame_options(spec, test)
+            for arg in test.args:
+                checkers.validate_expected(arg)
+        except (checkers.MalformedValue, ValueError) as exc:
+            raise JudgeError(f"test {test.name!r}: {exc}") from exc
     return tests
 
 
-def _sandbox_limits(limits: Limits, n_tests: int) -> SandboxLimits:
-    phases = n_tests + 1  # each test, and loading the module
+def _frame_options(spec: FunctionSpec, test: FunctionTest) -> checkers.FrameOptions:
+    base = checkers.FrameOptions(
+        check_column_order=bool(spec.check_column_order),
+        check_index=bool(spec.check_index),
+        check_dtype=bool(spec.check_dtype),
+        check_row_order=bool(spec.check_row_order),
+    )
+    options = getattr(test, "options", None)
+    if options is not None and not isinstance(options, dict):
+        raise ValueError("options must be a mapping")
+    return checkers.FrameOptions.from_mapping(base, options)
+
+
+def _sandbox_limits(limits: Limits, n_tests: int, runtime: FunctionRuntime) -> SandboxLimits:
+    load_cpu = runtime.load_cpu_s + _GRACE_S
+    load_wall = _load_wall_s(limits, runtime)
     return SandboxLimits(
-        cpu_time_s=phases * (limits.cpu_time_s + _GRACE_S) + 1.0,
-        wall_time_s=_STARTUP_WALL_S + phases * (limits.effective_wall_time_s + _GRACE_S),
-        memory_mb=limits.memory_mb,
+        cpu_time_s=load_cpu + n_tests * (limits.cpu_time_s + _GRACE_S) + 1.0,
+        wall_time_s=_STARTUP_WALL_S + load_wall + n_tests * (limits.effective_wall_time_s + _GRACE_S),
+        memory_mb=limits.memory_mb + runtime.extra_memory_mb,
         output_bytes=limits.output_kb * 1024,
         channel_bytes=min(64 * 1024 * 1024, n_tests * (MAX_RECORD_BYTES + 1024) + 64 * 1024),
+        open_files=runtime.open_files,
     )
+
+
+def _load_wall_s(limits: Limits, runtime: FunctionRuntime) -> float:
+    return limits.effective_wall_time_s + 2.0 * (runtime.load_cpu_s - limits.cpu_time_s) + _GRACE_S
 
 
 def _max_depth(limits: Limits) -> int:
@@ -165,8 +260,9 @@ class _Collector:
     """The supervisor's end of the result channel: authenticates, parses and keeps the first
     record per test; also the per-test watchdog (CPU and wall clock since the last record)."""
 
-    def __init__(self, spec: FunctionSpec, batch: list[int]):
+    def __init__(self, spec: FunctionSpec, batch: list[int], runtime: FunctionRuntime):
         self.spec = spec
+        self.runtime = runtime
         self.batch = batch
         self.expected_indices = set(batch)
         self.nonce = secrets.token_hex(16)
@@ -174,6 +270,8 @@ class _Collector:
         self._buffer = bytearray()
         self._skipping = False  # inside an over-long line: drop bytes up to the next newline
         self.hello = False
+        self.args_ready = False
+        self.arg_error: str | None = None
         self.loaded = False
         self.compile_error: str | None = None
         self.import_failure: tuple[Verdict, str] | None = None
@@ -183,28 +281,14 @@ class _Collector:
         self._phase_oom = 0
         self._cpu_budget = spec.limits.cpu_time_s + _GRACE_S
         self._wall_budget = spec.limits.effective_wall_time_s + _GRACE_S
-
-    def payload(self, fd: int) -> bytes:
-        tests = [[i, list(self.spec.tests[i].args)] for i in self.batch]
-        return json.dumps(
-            {
-                "nonce": self.nonce,
-                "fd": fd,
-                "source": self.spec.source,
-                "function": self.spec.function_name,
-                "tests": tests,
-                "cpu_limit": self.spec.limits.cpu_time_s,
-                "max_depth": _max_depth(self.spec.limits),
-                "max_record": MAX_RECORD_BYTES,
-            },
-            ensure_ascii=True,
-        ).encode("ascii")
+        self._load_cpu_budget = runtime.load_cpu_s + _GRACE_S
+        self._load_wall_budget = _load_wall_s(spec.limits, runtime)
 
     # -- ChannelSink -----------------------------------------------------------------------
     def feed(self, data: bytes, meter: RunMeter) -> None:
         while data:
             newline = data.find(b"\n")
-            chunk, data = (data, b"") if newline < 0 else (data[:newline], data[newline + 1:])
+            chunk, data = (data, b"") if newline < 0 else (data[:newline], data[newline + 1 :])
             if not self._skipping:
                 self._buffer += chunk
                 if len(self._buffer) > MAX_RECORD_BYTES + 256:
@@ -221,9 +305,12 @@ class _Collector:
             return None  # the run-level limits cover start-up
         if len(self.tests) == len(self.batch):
             return None
-        if meter.cpu_s - self._phase_cpu > self._cpu_budget:
+        cpu_budget, wall_budget = (
+            (self._cpu_budget, self._wall_budget) if self.loaded else (self._load_cpu_budget, self._load_wall_budget)
+        )
+        if meter.cpu_s - self._phase_cpu > cpu_budget:
             return "cpu"
-        if meter.wall_s - self._phase_wall > self._wall_budget:
+        if meter.wall_s - self._phase_wall > wall_budget:
             return "wall"
         return None
 
@@ -232,7 +319,7 @@ class _Collector:
         if not line.startswith(self._prefix):
             return
         try:
-            record = json.loads(line[len(self._prefix):], parse_constant=_reject_constant)
+            record = json.loads(line[len(self._prefix) :], parse_constant=_reject_constant)
         except (ValueError, RecursionError):
             return
         if type(record) is not dict:
@@ -242,6 +329,13 @@ class _Collector:
         if kind == "hello" and not self.hello:
             self.hello = accepted = True
         elif not self.hello:
+            return
+        elif kind == "argerror" and not self.args_ready and self.arg_error is None:
+            msg = record.get("msg")
+            self.arg_error = clean_text(msg[:MAX_MESSAGE_CHARS]) if type(msg) is str else "unknown error"
+        elif kind == "args" and not self.args_ready and self.arg_error is None:
+            self.args_ready = True
+        elif not self.args_ready:
             return
         elif kind == "ce" and self.compile_error is None and not self.loaded:
             msg = record.get("msg")
@@ -291,13 +385,22 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not allowed in a record")
 
 
-def _grade(spec: FunctionSpec, test: FunctionTest, record: dict) -> TestResult:
+def _grade(spec: FunctionSpec, test: FunctionTest, record: dict, runtime: FunctionRuntime) -> TestResult:
     result, ms = record["r"], record["ms"]
     if result == "value":
         actual = record["v"]
-        if checkers.values_equal(test.expected, actual, abs_tol=spec.abs_tol, rel_tol=spec.rel_tol):
+        message = checkers.compare(
+            test.expected,
+            actual,
+            abs_tol=spec.abs_tol,
+            rel_tol=spec.rel_tol,
+            frames=_frame_options(spec, test),
+            r_semantics=runtime.r_semantics,
+            row_base=runtime.row_base,
+        )
+        if message is None:
             return TestResult(test.name, Verdict.AC, ms, "", actual)
-        return TestResult(test.name, Verdict.WA, ms, checkers.mismatch_message(test.expected, actual), actual)
+        return TestResult(test.name, Verdict.WA, ms, message, actual)
     if result == "unsupported":
         return TestResult(test.name, Verdict.WA, ms, record["msg"])
     return TestResult(test.name, Verdict(result), ms, record["msg"])

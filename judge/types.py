@@ -57,6 +57,8 @@ class FunctionTest:
     args: list  # JSON values passed positionally
     expected: object  # JSON value. Never enters the sandbox.
     weight: float = 1.0
+    # Per-test overrides of the spec's data-frame comparison options, e.g. {"check_index": True}.
+    options: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,14 @@ class FunctionSpec:
     limits: Limits = Limits()
     abs_tol: float = 1e-9  # floats (and int vs float) compare with math.isclose(rel_tol, abs_tol)
     rel_tol: float = 1e-9
+    # Python only: run on the data-stack runtime (numpy, pandas, scipy, scikit-learn,
+    # statsmodels); arguments and expected values may then use the tagged data-frame form.
+    data_stack: bool = False
+    # How returned data frames compare with expected ones (see judge/checkers.py).
+    check_column_order: bool = False  # column names must match; their order only if this is set
+    check_index: bool = False
+    check_dtype: bool = False  # compare dtype kinds (int, float, bool, string, datetime, ...)
+    check_row_order: bool = True
 
 
 @dataclass

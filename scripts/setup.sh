@@ -11,6 +11,8 @@ need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v bwrap >/dev/null || need+=(bubblewrap)
 command -v setpriv >/dev/null && command -v prlimit >/dev/null && command -v unshare >/dev/null || need+=(util-linux)
+# C/C++ submissions and custom output validators are compiled with the system's compilers.
+command -v g++ >/dev/null && command -v gcc >/dev/null || need+=(g++ gcc libc6-dev)
 [ -x /usr/bin/python3 ] || need+=(python3)
 python3 -c "import ensurepip, venv" 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
@@ -24,6 +26,14 @@ if [ ${#need[@]} -gt 0 ]; then
     echo "Install them (e.g. sudo apt-get install ${need[*]}) and run this again." >&2
     exit 1
   fi
+fi
+
+# The sandbox's runtimes (R, the Python data stack in /opt/prep-runtime), bound read-only into
+# grading runs. Needs root; without it grading of R and data-stack questions is unavailable.
+if [ "$(id -u)" = 0 ]; then
+  scripts/setup-runtime.sh
+else
+  echo "(not root: skipping scripts/setup-runtime.sh — R and data-stack questions cannot be graded here)" >&2
 fi
 
 # The virtualenv, reinstalled only when a requirements file changes.

@@ -4,8 +4,8 @@
 #
 # It reads its whole JSON payload from stdin before any candidate code runs:
 #     {"nonce": str, "fd": int, "source": str, "function": str,
-#      "tests": [[index, [args...]], ...], "cpu_limit": float, "max_depth": int,
-#      "max_record": int}
+#      "tests": [[index, [args...]], ...], "cpu_limit": float, "load_cpu_limit": float,
+#      "max_depth": int, "max_record": int, "data_stack": bool}
 # then compiles the source, executes it as module `solution`, and calls the function once per
 # test under a CPU timer. Each result goes to descriptor `fd` as one line:
 #     <nonce> <JSON record>\n
@@ -13,7 +13,8 @@
 # the expected values never enter the sandbox and the comparison happens outside.
 #
 # Standard library only, Python 3.11 (Debian's /usr/bin/python3). Keep it small: its import
-# time is on every run's critical path.
+# time is on every run's critical path. On the data-stack runtime, harness/python_datastack.py
+# is prepended and defines _DATASTACK (tagged pandas / numpy arguments and return values).
 
 import os
 import sys
@@ -86,6 +87,8 @@ def _main():
     source = cfg["source"]
     function_name = cfg["function"]
     tests = cfg["tests"]
+    load_cpu_limit = float(cfg.get("load_cpu_limit", cpu_limit))
+    datastack = globals().get("_DATASTACK") if cfg.get("data_stack") else None
     del cfg
 
     # Everything the harness needs after candidate code has run is bound here, so that
@@ -187,6 +190,10 @@ def _main():
                         raise _Unsupported("unsupported dict key type " + type_name(type(k)))
                     out[k] = enc(x, depth + 1)
                 return {"$dict": out}
+            if datastack is not None:
+                encoded = datastack["encode"](v, t, enc, depth, _Unsupported, _MAX_NODES)
+                if encoded is not datastack["not_mine"]:
+                    return encoded
             raise _Unsupported("unsupported return type " + type_name(t))
 
         return enc(value, 0)
@@ -198,6 +205,15 @@ def _main():
                 limited(lambda s=stream: s.flush(), (), 0.5)
 
     emit({"k": "hello"})
+
+    # -- arguments (before any candidate code) -------------------------------------------
+    if datastack is not None:
+        try:
+            tests = [[index, datastack["decode_args"](args)] for index, args in tests]
+        except datastack["error"] as exc:
+            emit({"k": "argerror", "msg": str(exc)[:_MAX_MESSAGE]})
+            exit_now(0)
+    emit({"k": "args"})
 
     # -- compile ---------------------------------------------------------------------------
     try:
@@ -229,9 +245,14 @@ def _main():
     sys.modules["solution"] = module
 
     # -- import ----------------------------------------------------------------------------
-    status, value, cpu = limited(exec, (code, module.__dict__), cpu_limit)
+    load_start = process_time()
+    if datastack is not None:
+        for name in datastack["preimports"](code):
+            limited(__import__, (name,), load_cpu_limit)
+    status, value, cpu = limited(exec, (code, module.__dict__), load_cpu_limit)
+    cpu = process_time() - load_start
     del code
-    if status != "ok" or cpu > cpu_limit:
+    if status != "ok" or cpu > load_cpu_limit:
         if status == "exc":
             record = {"k": "import", "r": "RTE", "msg": describe(value)}
         elif status == "mle":
@@ -271,15 +292,25 @@ def _main():
                 record = {"k": "test", "i": index, "r": "value", "ms": ms, "v": encode(value)}
                 text = dumps(record)
                 if len(text) > max_record:
-                    record = {"k": "test", "i": index, "r": "unsupported", "ms": ms,
-                              "msg": "return value too large (%d bytes as JSON)" % len(text)}
+                    record = {
+                        "k": "test",
+                        "i": index,
+                        "r": "unsupported",
+                        "ms": ms,
+                        "msg": "return value too large (%d bytes as JSON)" % len(text),
+                    }
                     text = None
             except _Unsupported as exc:
                 record = {"k": "test", "i": index, "r": "unsupported", "ms": ms, "msg": str(exc)}
             except (ValueError, RecursionError, MemoryError) as exc:
                 # e.g. an int beyond the int-to-str digit limit
-                record = {"k": "test", "i": index, "r": "unsupported", "ms": ms,
-                          "msg": "unsupported return value (%s)" % type(exc).__name__}
+                record = {
+                    "k": "test",
+                    "i": index,
+                    "r": "unsupported",
+                    "ms": ms,
+                    "msg": "unsupported return value (%s)" % type(exc).__name__,
+                }
         value = None
         flush_output()
         emit(record, text)

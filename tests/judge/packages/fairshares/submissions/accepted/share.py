@@ -1,0 +1,2 @@
+t, k = map(int, input().split())
+print(t / k)
