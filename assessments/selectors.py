@@ -128,26 +128,65 @@ def submission_latest(*, attempt: Attempt) -> dict[int, Submission]:
     return latest
 
 
+SOURCE_FILE_NAMES = {"python": "main.py", "r": "main.R", "c": "main.c", "cpp": "main.cpp", "sql": "query.sql"}
+
+
 def submission_judge_input(*, submission: Submission) -> dict:
-    """Plain data the grading task turns into a judge spec: runs use the sample tests only."""
+    """Plain data the grading task turns into a judge spec. Runs use the sample tests only."""
     spec = submission.question.code
-    tests = CodeTest.objects.filter(question_id=submission.question_id).order_by("order", "id")
-    if submission.kind == Submission.Kind.RUN:
-        tests = tests.filter(is_sample=True)
-    return {
+    run_only = submission.kind == Submission.Kind.RUN
+    data = {
+        "style": spec.style,
         "language": submission.language,
         "source": submission.source,
         "function_name": spec.function_name,
+        "data_stack": spec.data_stack,
         "cpu_time_s": spec.time_limit_s,
         "memory_mb": spec.memory_mb,
-        "tests": [
+        "output_kb": spec.output_kb,
+    }
+    if spec.style == spec.Style.FUNCTION:
+        tests = CodeTest.objects.filter(question_id=submission.question_id).order_by("order", "id")
+        if run_only:
+            tests = tests.filter(is_sample=True)
+        data["tests"] = [
             {
                 "name": t.name, "args": t.args, "expected": t.expected, "weight": t.weight, "sample": t.is_sample,
                 "feedback": t.feedback, "hint": t.hint,
             }
             for t in tests
-        ],
+        ]
+        return data
+    tests = ProgramTest.objects.filter(question_id=submission.question_id).order_by("order", "id")
+    if run_only:
+        tests = tests.filter(is_sample=True)
+    data["tests"] = [
+        {
+            "name": t.name, "input": t.input, "answer": t.answer, "group": t.group, "weight": t.weight,
+            "checker_args": t.checker_args,
+            "sample": t.is_sample, "feedback": t.feedback, "hint": t.hint,
+        }
+        for t in tests
+    ]
+    used_groups = {t["group"] for t in data["tests"]}
+    data["groups"] = [
+        {"name": g.name, "weight": g.weight, "aggregation": g.aggregation}
+        for g in submission.question.test_groups.all() if g.name in used_groups
+    ]
+    data["file_name"] = SOURCE_FILE_NAMES.get(submission.language, "main")
+    data["checker"] = {
+        "kind": spec.checker, "abs_tol": spec.abs_tol, "rel_tol": spec.rel_tol,
+        "case_sensitive": spec.case_sensitive, "space_sensitive": spec.space_sensitive,
+        "args": spec.validator_flags,
     }
+    files = list(submission.question.support_files.all())
+    data["validator_files"] = [(f.name, f.content) for f in files if f.role == "validator"]
+    data["include_files"] = [(f.name, f.content) for f in files if f.role == "include" and f.language == submission.language]
+    data["fixture_sql"] = spec.fixture_sql
+    data["reference_solution"] = spec.reference_solution
+    data["order_matters"] = spec.order_matters
+    data["check_column_names"] = spec.check_column_names
+    return data
 
 
 # What each feedback policy reveals of a test's result, beyond "passed".

@@ -1,14 +1,17 @@
 """Celery tasks: thin, named, take ids, call services. The only bridge to the judge."""
 
 import logging
+from pathlib import Path
 
 from celery import shared_task
 from celery.signals import worker_ready
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.utils.text import slugify
 
 import judge
 from assessments import selectors, services
+from common.exceptions import ApplicationError
 
 logger = logging.getLogger(__name__)
 
@@ -28,12 +31,12 @@ def submission_grade(submission_id: int) -> None:
         return  # graded, being graded by another worker, or deleted
     judge_input = selectors.submission_judge_input(submission=submission)
     try:
-        spec = judge_spec(judge_input)
-    except ValueError as exc:  # limits out of range: the question needs fixing, not the candidate's code
-        services.submission_fail(submission_id=submission_id, error=f"The question's limits are invalid: {exc}")
+        grade = judge_call(judge_input)
+    except ValueError as exc:  # the question's own data is out of range: it needs fixing, not the candidate's code
+        services.submission_fail(submission_id=submission_id, error=f"The question cannot be judged: {exc}")
         return
     try:
-        result = judge.judge_python_function(spec)
+        result = grade()
     except judge.SandboxUnavailable as exc:
         logger.error("submission %s: sandbox unavailable: %s", submission_id, exc)
         services.submission_fail(submission_id=submission_id, error=f"Grading is unavailable on this worker: {exc}")
@@ -45,29 +48,73 @@ def submission_grade(submission_id: int) -> None:
     services.submission_complete(submission_id=submission_id, result=result_with_tests(result.to_dict(), judge_input))
 
 
-def judge_spec(judge_input: dict) -> "judge.FunctionSpec":
-    return judge.FunctionSpec(
-        source=judge_input["source"],
-        function_name=judge_input["function_name"],
-        tests=tuple(
-            judge.FunctionTest(name=t["name"], args=t["args"], expected=t["expected"], weight=t["weight"])
-            for t in judge_input["tests"]
-        ),
-        limits=judge.Limits(cpu_time_s=judge_input["cpu_time_s"], memory_mb=judge_input["memory_mb"]),
+def judge_call(judge_input: dict):
+    """Build the judge spec for a submission (ValueError if the question's data is invalid) and
+    return the call that judges it."""
+    limits = judge.Limits(
+        cpu_time_s=judge_input["cpu_time_s"], memory_mb=judge_input["memory_mb"], output_kb=judge_input["output_kb"]
     )
+    style, language = judge_input["style"], judge_input["language"]
+    if style == "function":
+        spec = judge.FunctionSpec(
+            source=judge_input["source"],
+            function_name=judge_input["function_name"],
+            tests=tuple(
+                judge.FunctionTest(name=t["name"], args=t["args"], expected=t["expected"], weight=t["weight"])
+                for t in judge_input["tests"]
+            ),
+            limits=limits,
+            **({"data_stack": True} if judge_input["data_stack"] else {}),
+        )
+        if language == "r":
+            return lambda: judge.judge_r_function(spec)
+        return lambda: judge.judge_python_function(spec)
+    if style == "program":
+        checker = judge_input["checker"]
+        spec = judge.ProgramSpec(
+            files=((judge_input["file_name"], judge_input["source"].encode()),),
+            language=language,
+            tests=tuple(
+                judge.ProgramTest(name=t["name"], input=t["input"].encode(), answer=t["answer"].encode(),
+                                  group=t["group"], is_sample=t["sample"], weight=t["weight"],
+                                  checker_args=tuple(t["checker_args"]))
+                for t in judge_input["tests"]
+            ),
+            groups=tuple(judge.TestGroup(name=g["name"], weight=g["weight"], aggregation=g["aggregation"])
+                         for g in judge_input["groups"]),
+            checker=judge.Checker(
+                kind=checker["kind"], abs_tol=checker["abs_tol"], rel_tol=checker["rel_tol"],
+                case_sensitive=checker["case_sensitive"], space_sensitive=checker["space_sensitive"],
+                files=tuple((name, content.encode()) for name, content in judge_input["validator_files"]),
+                args=tuple(checker["args"]),
+            ),
+            limits=limits,
+            include_files=tuple((name, content.encode()) for name, content in judge_input["include_files"]),
+        )
+        return lambda: judge.judge_program(spec)
+    if style == "sql":
+        tests = tuple(
+            judge.SqlTest(name=t["name"], fixture_sql=t["input"] or None, weight=t["weight"]) for t in judge_input["tests"]
+        ) or (judge.SqlTest(name="main"),)
+        spec = judge.SqlSpec(
+            query=judge_input["source"], fixture_sql=judge_input["fixture_sql"], tests=tests,
+            reference_query=judge_input["reference_solution"], order_matters=judge_input["order_matters"],
+            check_column_names=judge_input["check_column_names"], limits=limits,
+        )
+        return lambda: judge.judge_sql(spec)
+    raise ValueError(f"no judge for {style} questions in {language}")
 
 
 def result_with_tests(result: dict, judge_input: dict) -> dict:
-    """Keep each test's call and expected value beside its outcome (shown for sample tests only)."""
+    """Keep each test's call or input and its expected value beside its outcome (each test's
+    feedback policy decides later what the candidate sees)."""
     by_name = {t["name"]: t for t in judge_input["tests"]}
     for test in result.get("tests", []):
         source = by_name.get(test["name"], {})
         test["sample"] = bool(source.get("sample"))
-        test["args"] = source.get("args")
-        test["expected"] = source.get("expected")
-        test["weight"] = source.get("weight")
-        test["feedback"] = source.get("feedback", "")
-        test["hint"] = source.get("hint", "")
+        for key in ("args", "expected", "input", "answer", "weight", "feedback", "hint"):
+            if key in source:
+                test[key] = source[key]
     return result
 
 
@@ -86,6 +133,64 @@ def reconcile() -> dict:
     return services.grading_reconcile()
 
 
+
+
+def package_read(path) -> dict:
+    """A Kattis problem package as a pack question (plain data), its time limit inferred from the
+    accepted submissions when the package gives none. Raises ApplicationError naming the file."""
+    from judge import packages
+
+    try:
+        package = packages.load_package(path)
+        if package.time_limit_s is None:
+            packages.infer_time_limit(package)
+    except packages.PackageError as exc:
+        raise ApplicationError(str(exc)) from exc
+    except judge.JudgeError as exc:
+        raise ApplicationError(f"problem {Path(path).name}: cannot judge its submissions here: {exc}") from exc
+    reference, language = "", "python"
+    for submission in package.submissions.get("accepted", []):
+        try:
+            files, language = packages.read_submission(submission)
+        except (packages.PackageError, judge.UnsupportedLanguage, ValueError, OSError):
+            continue
+        if len(files) == 1:
+            reference = _text(next(iter(files.values())), f"{package.name}: {submission.name}")
+            break
+    checker = package.checker
+    supported = ["python", "cpp", "c", "r"]
+    return {
+        "slug": slugify(package.name) or "problem", "kind": "code", "title": package.title or package.name,
+        "prompt": package.statement or f"Solve the problem *{package.title or package.name}*.",
+        "points": 10, "difficulty": "medium", "source": f"kattis:{package.name}",
+        "style": "program", "language": language, "other_languages": [x for x in supported if x != language],
+        "reference_solution": reference, "source_package": package.name,
+        "time_limit_s": package.time_limit_s, "memory_mb": package.limits.memory_mb,
+        "output_kb": package.limits.output_kb,
+        "checker": checker.kind, "abs_tol": checker.abs_tol, "rel_tol": checker.rel_tol,
+        "case_sensitive": checker.case_sensitive, "space_sensitive": checker.space_sensitive,
+        "validator_flags": list(checker.args),
+        "program_tests": [
+            {"name": t.name, "input": _text(t.input, f"{package.name}: test {t.name} input"),
+             "answer": _text(t.answer, f"{package.name}: test {t.name} answer"), "group": t.group,
+             "sample": t.is_sample, "weight": t.weight, "checker_args": list(t.checker_args)}
+            for t in package.tests
+        ],
+        "test_groups": [{"name": g.name, "weight": g.weight, "aggregation": g.aggregation} for g in package.groups],
+        "support_files": [
+            *({"role": "validator", "name": name, "content": _text(content, f"{package.name}: validator {name}")}
+              for name, content in checker.files),
+            *({"role": "include", "language": lang, "name": name, "content": _text(content, f"{package.name}: include {name}")}
+              for lang, files in package.include_files.items() for name, content in files),
+        ],
+    }
+
+
+def _text(data: bytes, what: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApplicationError(f"{what} is not UTF-8 text (byte {exc.start}); Prep stores test data as text") from exc
 
 
 def sandbox_problems() -> list[str]:

@@ -52,6 +52,7 @@ class CodeSpec(BaseModel):
     rel_tol = models.FloatField(null=True, blank=True)
     case_sensitive = models.BooleanField(default=False)
     space_sensitive = models.BooleanField(default=False)
+    validator_flags = models.JSONField(default=list, blank=True, help_text="Arguments for a custom output validator.")
     # sql style
     fixture_sql = models.TextField(blank=True, help_text="SQL style: schema and data the query runs against.")
     order_matters = models.BooleanField(default=False, help_text="SQL style: rows must come in the reference order.")
@@ -108,6 +109,7 @@ class ProgramTest(BaseModel):
     input = models.TextField(blank=True)
     answer = models.TextField(blank=True)
     group = models.CharField(max_length=100, blank=True)
+    checker_args = models.JSONField(default=list, blank=True, help_text="Extra validator arguments for this test.")
     is_sample = models.BooleanField(default=False)
     weight = models.FloatField(default=1.0, validators=[MinValueValidator(0.0)])
     feedback = models.CharField(max_length=10, choices=Feedback.choices, blank=True)

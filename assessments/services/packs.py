@@ -31,7 +31,7 @@ QUESTION_FIELDS = ["kind", "title", "prompt", "difficulty", "points", "explanati
                    "text_match", "rubric", "source"]
 CODE_FIELDS = ["style", "language", "other_languages", "function_name", "data_stack", "starter_code",
                "reference_solution", "time_limit_s", "memory_mb", "output_kb", "checker", "abs_tol", "rel_tol",
-               "case_sensitive", "space_sensitive", "fixture_sql", "order_matters", "check_column_names",
+               "case_sensitive", "space_sensitive", "validator_flags", "fixture_sql", "order_matters", "check_column_names",
                "source_package"]
 NUMERIC_FIELDS = ["answer", "policy", "abs_tol", "rel_tol", "digits", "alternatives", "unit"]
 
@@ -171,7 +171,7 @@ def _code_upsert(question: Question, data: dict) -> None:
     )
     ProgramTest.objects.bulk_create(
         ProgramTest(question=question, name=t["name"], input=t.get("input", ""), answer=t.get("answer", ""),
-                    group=t.get("group", ""), is_sample=bool(t.get("sample")), weight=float(t.get("weight", 1)),
+                    group=t.get("group", ""), checker_args=t.get("checker_args", []), is_sample=bool(t.get("sample")), weight=float(t.get("weight", 1)),
                     feedback=t.get("feedback", ""), hint=t.get("hint", ""), order=i)
         for i, t in enumerate(data.get("program_tests") or [])
     )
@@ -275,6 +275,7 @@ def question_export(question: Question) -> dict:
         data["tests"] = [{"name": t.name, "args": t.args, "expected": t.expected, "sample": t.is_sample, "weight": t.weight,
                           "feedback": t.feedback, "hint": t.hint} for t in question.code_tests.order_by("order", "id")]
         data["program_tests"] = [{"name": t.name, "input": t.input, "answer": t.answer, "group": t.group,
+                                  "checker_args": t.checker_args,
                                   "sample": t.is_sample, "weight": t.weight, "feedback": t.feedback, "hint": t.hint}
                                  for t in question.program_tests.order_by("order", "id")]
         data["test_groups"] = [{"name": g.name, "weight": g.weight, "aggregation": g.aggregation} for g in question.test_groups.all()]
