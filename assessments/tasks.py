@@ -4,7 +4,7 @@ import logging
 from pathlib import Path
 
 from celery import shared_task
-from celery.signals import worker_ready
+from celery.signals import worker_process_init, worker_ready
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.utils.text import slugify
@@ -196,6 +196,12 @@ def _text(data: bytes, what: str) -> str:
 def sandbox_problems() -> list[str]:
     """What this host lacks for grading ([] when it can grade); used by check_sandbox and worker start."""
     return judge.sandbox_problems()
+
+
+@worker_process_init.connect
+def _prewarm_sandboxes(**kwargs):
+    """Each grading process keeps its next sandbox started ahead (see judge.set_prewarm)."""
+    judge.set_prewarm(settings.PREP_JUDGE_PREWARM)
 
 
 @worker_ready.connect

@@ -3,7 +3,7 @@ library only, no Django. `assessments/tasks.py` is its only caller in the web ap
 
 from judge.errors import JudgeError, SandboxUnavailable
 from judge.python_function import judge_python_function
-from judge.sandbox import sandbox_problems
+from judge.sandbox import sandbox_problems, set_prewarm
 from judge.types import FunctionSpec, FunctionTest, JudgeResult, Limits, TestResult, Verdict
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "Verdict",
     "judge_python_function",
     "sandbox_problems",
+    "set_prewarm",
 ]
 
 # stdin/stdout programs, output checkers and Kattis problem packages.

@@ -178,6 +178,9 @@ CELERY_TASK_ROUTES = {"assessments.submission_grade": {"queue": "grading"}}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Grading processes start their next sandbox ahead of use, hiding its start-up from the
+# candidate's wait (each sandbox still serves one run). Costs one idle slot per process.
+PREP_JUDGE_PREWARM = env.bool("PREP_JUDGE_PREWARM", default=True)
 PREP_GRADING_SOFT_TIME_LIMIT = env.int("PREP_GRADING_SOFT_TIME_LIMIT", default=300)
 PREP_GRADING_HARD_TIME_LIMIT = env.int("PREP_GRADING_HARD_TIME_LIMIT", default=330)
 # The reconciler re-enqueues submissions left queued this long, and requeues running ones

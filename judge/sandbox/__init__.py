@@ -23,7 +23,7 @@ The host never opens a path inside the sandbox: everything comes back through pi
 from judge.sandbox.host import sandbox_problems
 from judge.sandbox.limits import ChannelSink, RunMeter, RunOutcome, SandboxLimits
 from judge.sandbox.processes import pids_of_uid
-from judge.sandbox.run import run_in_sandbox
+from judge.sandbox.run import discard_warm, run_in_sandbox, set_prewarm
 from judge.sandbox.slots import LOCK_DIR, SLOT_COUNT, UID_BASE, stray_processes
 from judge.sandbox.tools import PYTHON
 
@@ -37,7 +37,9 @@ __all__ = [
     "RunOutcome",
     "SandboxLimits",
     "pids_of_uid",
+    "discard_warm",
     "run_in_sandbox",
+    "set_prewarm",
     "sandbox_problems",
     "stray_processes",
 ]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import math
 import os
 import subprocess
+import threading
 import time
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from judge.errors import JudgeError
@@ -97,16 +100,108 @@ def run_in_sandbox(
     callable it is called with the descriptor number of the result channel as the program
     sees it (only when `channel` is given). What the program writes to that descriptor is fed
     to `channel`. Raises JudgeError for infrastructure faults; everything the program does is
-    in the outcome."""
+    in the outcome.
+
+    With prewarming on (see `set_prewarm`), the next sandbox for the same argv, limits and
+    binds is started while this one runs, so that a later identical call finds its sandbox
+    and interpreter already up and waiting for input: each sandbox still serves one run only."""
     become_subreaper()
-    slot = acquire_slot()
+    key = (tuple(argv), limits, tuple(ro_binds), channel is not None)
+    launched = _take_warm(key)
+    if launched is None:
+        slot = acquire_slot()
+        try:
+            launched = _launch(slot, key)
+        except BaseException:
+            slot.release()
+            raise
+    # Only the main thread starts sandboxes ahead: bwrap's --die-with-parent follows the thread
+    # that forked it, so a box started from a short-lived thread would die with that thread.
+    if _prewarm["on"] and threading.current_thread() is threading.main_thread():
+        _start_warm(key)
     try:
-        return _run_in_slot(slot, argv, stdin=stdin, limits=limits, channel=channel, ro_binds=ro_binds)
+        return _finish(launched, stdin=stdin, channel=channel)
     finally:
-        slot.release()
+        launched.slot.release()
 
 
-def _run_in_slot(slot: Slot, argv, *, stdin, limits: SandboxLimits, channel, ro_binds) -> RunOutcome:
+# --- prewarming ------------------------------------------------------------------------------
+
+_prewarm = {"on": False, "max": 2}
+_warm: dict[tuple, "_Launched"] = {}
+_warm_lock = threading.Lock()
+
+
+def set_prewarm(on: bool, *, max_waiting: int = 2) -> None:
+    """Keep up to `max_waiting` sandboxes started ahead of use (one per distinct argv/limits).
+    Off by default; grading workers switch it on. Turning it off stops the waiting ones."""
+    _prewarm["on"], _prewarm["max"] = on, max_waiting
+    if not on:
+        discard_warm()
+
+
+def discard_warm() -> None:
+    with _warm_lock:
+        while _warm:
+            _, launched = _warm.popitem()
+            _abandon(launched)
+
+
+def _take_warm(key: tuple) -> "_Launched | None":
+    with _warm_lock:
+        launched = _warm.pop(key, None)
+    if launched is None:
+        return None
+    if launched.proc.poll() is not None:  # died while waiting: never trust it, start afresh
+        _abandon(launched)
+        return None
+    return launched
+
+
+def _start_warm(key: tuple) -> None:
+    # Under the lock from check to store: callers may judge from several threads at once
+    # (the SQL judge runs the reference query beside the candidate's).
+    with _warm_lock:
+        if key in _warm:
+            return
+        while len(_warm) >= _prewarm["max"]:
+            _abandon(_warm.pop(next(iter(_warm))))
+        try:
+            slot = acquire_slot(timeout=0.5)
+        except JudgeError:
+            return  # every slot busy: run cold next time
+        try:
+            _warm[key] = _launch(slot, key)
+        except BaseException:
+            slot.release()
+            raise
+
+
+def _abandon(launched: "_Launched") -> None:
+    try:
+        _cleanup(launched)
+    finally:
+        launched.slot.release()
+
+
+atexit.register(discard_warm)
+
+
+# --- one run: launch, then finish ------------------------------------------------------------
+
+@dataclass
+class _Launched:
+    slot: Slot
+    cg: "cgroups.RunCgroup"
+    proc: subprocess.Popen
+    to_close: list[int]
+    chan_r: int
+    chan_w: int  # the channel's write end, still open here until the payload is made
+    limits: SandboxLimits
+
+
+def _launch(slot: Slot, key: tuple) -> _Launched:
+    argv, limits, ro_binds, with_channel = key
     if not kill_uid(slot.uid):
         raise JudgeError(f"processes of sandbox UID {slot.uid} survive SIGKILL")
     try:
@@ -132,11 +227,10 @@ def _run_in_slot(slot: Slot, argv, *, stdin, limits: SandboxLimits, channel, ro_
 
         pass_fds = [seccomp_r]
         chan_r = chan_w = -1
-        if channel is not None:
+        if with_channel:
             chan_r, chan_w = os.pipe2(os.O_CLOEXEC)
             to_close += [chan_r, chan_w]
             pass_fds.append(chan_w)
-        payload = stdin(chan_w) if callable(stdin) else stdin
 
         join_fds = cg.join_fds()
         to_close += join_fds
@@ -148,7 +242,6 @@ def _run_in_slot(slot: Slot, argv, *, stdin, limits: SandboxLimits, channel, ro_
         full_argv = _launcher_argv(slot.uid, limits) + _bwrap_argv(
             argv, limits=limits, seccomp_fd=seccomp_r, ro_binds=ro_binds
         )
-        start = time.monotonic()
         try:
             proc = subprocess.Popen(
                 full_argv,
@@ -164,37 +257,56 @@ def _run_in_slot(slot: Slot, argv, *, stdin, limits: SandboxLimits, channel, ro_
             )
         except (OSError, subprocess.SubprocessError) as exc:
             raise JudgeError(f"cannot start the sandbox: {exc}") from exc
-        for fd in [seccomp_r, chan_w, *join_fds]:
-            if fd >= 0:
-                os.close(fd)
-                to_close.remove(fd)
+        for fd in [seccomp_r, *join_fds]:
+            os.close(fd)
+            to_close.remove(fd)
+        return _Launched(slot, cg, proc, to_close, chan_r, chan_w, limits)
+    except BaseException:
+        _cleanup(_Launched(slot, cg, proc, to_close, -1, -1, limits))
+        raise
 
-        outcome = supervise(proc, cg, slot.uid, start, payload, limits, channel, chan_r)
-        outcome.slot = slot.index
+
+def _finish(launched: _Launched, *, stdin, channel) -> RunOutcome:
+    try:
+        payload = stdin(launched.chan_w) if callable(stdin) else stdin
+        if launched.chan_w >= 0:
+            os.close(launched.chan_w)  # only the sandbox holds the write end now: EOF when it is done
+            launched.to_close.remove(launched.chan_w)
+        start = time.monotonic()
+        outcome = supervise(
+            launched.proc, launched.cg, launched.slot.uid, start, payload, launched.limits, channel, launched.chan_r
+        )
+        outcome.slot = launched.slot.index
         return outcome
     finally:
-        try:
-            if proc is not None and proc.poll() is None:
-                kill_run(proc, cg, slot.uid)
-                proc.wait()
-        finally:
-            for fd in to_close:
+        _cleanup(launched)
+
+
+def _cleanup(launched: _Launched) -> None:
+    proc, cg, slot = launched.proc, launched.cg, launched.slot
+    try:
+        if proc is not None and proc.poll() is None:
+            kill_run(proc, cg, slot.uid)
+            proc.wait()
+    finally:
+        for fd in launched.to_close:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        launched.to_close.clear()
+        if proc is not None:
+            for pipe in (proc.stdin, proc.stdout, proc.stderr):
                 try:
-                    os.close(fd)
+                    if pipe is not None:
+                        pipe.close()
                 except OSError:
                     pass
-            if proc is not None:
-                for pipe in (proc.stdin, proc.stdout, proc.stderr):
-                    try:
-                        if pipe is not None:
-                            pipe.close()
-                    except OSError:
-                        pass
-            group_empty = cg.kill_all()
-            clean = kill_uid(slot.uid) and group_empty
-            try:
-                cg.destroy()
-            except OSError as exc:
-                raise JudgeError(f"cannot remove the run's cgroup: {exc}") from exc
-            if not clean:
-                raise JudgeError(f"processes of sandbox UID {slot.uid} survive SIGKILL")
+        group_empty = cg.kill_all()
+        clean = kill_uid(slot.uid) and group_empty
+        try:
+            cg.destroy()
+        except OSError as exc:
+            raise JudgeError(f"cannot remove the run's cgroup: {exc}") from exc
+        if not clean:
+            raise JudgeError(f"processes of sandbox UID {slot.uid} survive SIGKILL")
