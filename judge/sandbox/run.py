@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import atexit
+import logging
 import math
 import os
+import queue
 import subprocess
 import threading
 import time
@@ -17,6 +19,8 @@ from judge.sandbox.limits import ChannelSink, RunOutcome, SandboxLimits
 from judge.sandbox.processes import become_subreaper, kill_uid
 from judge.sandbox.slots import Slot, acquire_slot
 from judge.sandbox.supervise import kill_run, supervise
+
+logger = logging.getLogger(__name__)
 
 WORK_DIR = "/work"
 # What the runtime costs on top of the candidate's memory budget.
@@ -115,14 +119,21 @@ def run_in_sandbox(
         except BaseException:
             slot.release()
             raise
-    # Only the main thread starts sandboxes ahead: bwrap's --die-with-parent follows the thread
-    # that forked it, so a box started from a short-lived thread would die with that thread.
-    if _prewarm["on"] and threading.current_thread() is threading.main_thread():
-        _start_warm(key)
+    prewarm = _prewarm["on"]
+    if prewarm:
+        _in_background(lambda: _start_warm(key))
     try:
-        return _finish(launched, stdin=stdin, channel=channel)
-    finally:
-        launched.slot.release()
+        outcome = _finish(launched, stdin=stdin, channel=channel)
+    except BaseException:
+        _retire(launched)
+        raise
+    if prewarm:
+        # The outcome is known: sweeping the run's cgroup and UID can happen off the caller's
+        # path. The slot stays locked until the sweep is done, so nothing reuses it early.
+        _in_background(lambda: _retire(launched, quiet=True))
+    else:
+        _retire(launched)
+    return outcome
 
 
 # --- prewarming ------------------------------------------------------------------------------
@@ -133,18 +144,54 @@ _warm_lock = threading.Lock()
 
 
 def set_prewarm(on: bool, *, max_waiting: int = 2) -> None:
-    """Keep up to `max_waiting` sandboxes started ahead of use (one per distinct argv/limits).
-    Off by default; grading workers switch it on. Turning it off stops the waiting ones."""
+    """Keep up to `max_waiting` sandboxes started ahead of use (one per distinct argv/limits),
+    and sweep finished runs in the background. Off by default; grading workers switch it on.
+    Turning it off waits for the background work and stops the waiting sandboxes."""
     _prewarm["on"], _prewarm["max"] = on, max_waiting
     if not on:
         discard_warm()
 
 
 def discard_warm() -> None:
+    _drain()
     with _warm_lock:
         while _warm:
             _, launched = _warm.popitem()
-            _abandon(launched)
+            _retire(launched)
+
+
+# Waiting sandboxes are started, and finished runs swept, by one long-lived "keeper" thread:
+# bwrap's --die-with-parent follows the thread that forked it, so a box started from a
+# short-lived thread (the SQL judge's reference runner, say) would die with that thread.
+_jobs: "queue.Queue[Callable[[], None]]" = queue.Queue()
+_keeper: list[threading.Thread] = []
+_keeper_lock = threading.Lock()
+
+
+def _in_background(job: Callable[[], None]) -> None:
+    with _keeper_lock:
+        if not _keeper or not _keeper[0].is_alive():
+            thread = threading.Thread(target=_keep, name="judge-sandbox-keeper", daemon=True)
+            thread.start()
+            _keeper[:] = [thread]
+    _jobs.put(job)
+
+
+def _keep() -> None:
+    while True:
+        job = _jobs.get()
+        try:
+            job()
+        except Exception:  # noqa: BLE001 — logged; the keeper must go on
+            logger.exception("sandbox keeper job failed")
+        finally:
+            _jobs.task_done()
+
+
+def _drain() -> None:
+    """Wait until the keeper has done everything asked of it so far."""
+    if _keeper and _keeper[0].is_alive():
+        _jobs.join()
 
 
 def _take_warm(key: tuple) -> "_Launched | None":
@@ -153,7 +200,7 @@ def _take_warm(key: tuple) -> "_Launched | None":
     if launched is None:
         return None
     if launched.proc.poll() is not None:  # died while waiting: never trust it, start afresh
-        _abandon(launched)
+        _retire(launched)
         return None
     return launched
 
@@ -165,7 +212,7 @@ def _start_warm(key: tuple) -> None:
         if key in _warm:
             return
         while len(_warm) >= _prewarm["max"]:
-            _abandon(_warm.pop(next(iter(_warm))))
+            _retire(_warm.pop(next(iter(_warm))))
         try:
             slot = acquire_slot(timeout=0.5)
         except JudgeError:
@@ -177,11 +224,17 @@ def _start_warm(key: tuple) -> None:
             raise
 
 
-def _abandon(launched: "_Launched") -> None:
+def _retire(launched: "_Launched", *, quiet: bool = False) -> None:
+    """Sweep a run (or a waiting box) and free its slot. If its processes survive SIGKILL the
+    slot is quarantined (kept locked by this process) rather than handed to the next run."""
     try:
         _cleanup(launched)
-    finally:
-        launched.slot.release()
+    except JudgeError:
+        if not quiet:
+            raise
+        logger.error("sandbox slot %d quarantined: its processes survive SIGKILL", launched.slot.index)
+        return
+    launched.slot.release()
 
 
 atexit.register(discard_warm)
@@ -267,19 +320,17 @@ def _launch(slot: Slot, key: tuple) -> _Launched:
 
 
 def _finish(launched: _Launched, *, stdin, channel) -> RunOutcome:
-    try:
-        payload = stdin(launched.chan_w) if callable(stdin) else stdin
-        if launched.chan_w >= 0:
-            os.close(launched.chan_w)  # only the sandbox holds the write end now: EOF when it is done
-            launched.to_close.remove(launched.chan_w)
-        start = time.monotonic()
-        outcome = supervise(
-            launched.proc, launched.cg, launched.slot.uid, start, payload, launched.limits, channel, launched.chan_r
-        )
-        outcome.slot = launched.slot.index
-        return outcome
-    finally:
-        _cleanup(launched)
+    """Send the input and supervise the run to its end (the caller sweeps up afterwards)."""
+    payload = stdin(launched.chan_w) if callable(stdin) else stdin
+    if launched.chan_w >= 0:
+        os.close(launched.chan_w)  # only the sandbox holds the write end now: EOF when it is done
+        launched.to_close.remove(launched.chan_w)
+    start = time.monotonic()
+    outcome = supervise(
+        launched.proc, launched.cg, launched.slot.uid, start, payload, launched.limits, channel, launched.chan_r
+    )
+    outcome.slot = launched.slot.index
+    return outcome
 
 
 def _cleanup(launched: _Launched) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from judge import FunctionSpec, FunctionTest, Limits, judge_python_function
 from judge.sandbox import PYTHON, SandboxLimits, run_in_sandbox, set_prewarm
-from judge.sandbox.run import _warm
+from judge.sandbox.run import _drain, _warm
 
 pytestmark = pytest.mark.usefixtures("sandbox_ready")
 
@@ -28,6 +28,7 @@ def test_a_prewarmed_run_gives_the_same_outcome_as_a_cold_one(prewarm):
     argv = python("import sys; print(sys.stdin.read().upper())")
     outcomes = [run_in_sandbox(argv, stdin=f"run {i}".encode(), limits=LIMITS) for i in range(3)]
     assert [o.stdout for o in outcomes] == [b"RUN 0\n", b"RUN 1\n", b"RUN 2\n"]
+    _drain()
     assert len(_warm) == 1  # the next one is already waiting
 
 
@@ -50,6 +51,7 @@ def test_the_wall_clock_starts_when_the_input_is_sent_not_when_the_box_was_made(
 def test_turning_prewarm_off_stops_the_waiting_sandboxes(slot_processes):
     set_prewarm(True)
     run_in_sandbox(python("pass"), limits=LIMITS)
+    _drain()
     assert _warm
     set_prewarm(False)
     assert not _warm
