@@ -53,6 +53,7 @@ def _bwrap_argv(argv: Sequence[str], *, limits: SandboxLimits, seccomp_fd: int,
         "--dev", "/dev", "--remount-ro", "/dev",
         "--size", tmpfs_bytes, "--perms", "0700", "--tmpfs", WORK_DIR,
         "--size", tmpfs_bytes, "--perms", "0700", "--tmpfs", "/tmp",
+        "--remount-ro", "/",  # the box's own root: nothing but /work and /tmp is writable
         "--chdir", WORK_DIR,
         "--seccomp", str(seccomp_fd),
         "--",
