@@ -133,12 +133,18 @@ SOURCE_FILE_NAMES = {"python": "main.py", "r": "main.R", "c": "main.c", "cpp": "
 
 def submission_judge_input(*, submission: Submission) -> dict:
     """Plain data the grading task turns into a judge spec. Runs use the sample tests only."""
-    spec = submission.question.code
-    run_only = submission.kind == Submission.Kind.RUN
+    return code_judge_input(
+        question=submission.question, language=submission.language, source=submission.source,
+        run_only=submission.kind == Submission.Kind.RUN,
+    )
+
+
+def code_judge_input(*, question: Question, language: str, source: str, run_only: bool = False) -> dict:
+    spec = question.code
     data = {
         "style": spec.style,
-        "language": submission.language,
-        "source": submission.source,
+        "language": language,
+        "source": source,
         "function_name": spec.function_name,
         "data_stack": spec.data_stack,
         "cpu_time_s": spec.time_limit_s,
@@ -146,7 +152,7 @@ def submission_judge_input(*, submission: Submission) -> dict:
         "output_kb": spec.output_kb,
     }
     if spec.style == spec.Style.FUNCTION:
-        tests = CodeTest.objects.filter(question_id=submission.question_id).order_by("order", "id")
+        tests = CodeTest.objects.filter(question_id=question.id).order_by("order", "id")
         if run_only:
             tests = tests.filter(is_sample=True)
         data["tests"] = [
@@ -157,7 +163,7 @@ def submission_judge_input(*, submission: Submission) -> dict:
             for t in tests
         ]
         return data
-    tests = ProgramTest.objects.filter(question_id=submission.question_id).order_by("order", "id")
+    tests = ProgramTest.objects.filter(question_id=question.id).order_by("order", "id")
     if run_only:
         tests = tests.filter(is_sample=True)
     data["tests"] = [
@@ -171,17 +177,17 @@ def submission_judge_input(*, submission: Submission) -> dict:
     used_groups = {t["group"] for t in data["tests"]}
     data["groups"] = [
         {"name": g.name, "weight": g.weight, "aggregation": g.aggregation}
-        for g in submission.question.test_groups.all() if g.name in used_groups
+        for g in question.test_groups.all() if g.name in used_groups
     ]
-    data["file_name"] = SOURCE_FILE_NAMES.get(submission.language, "main")
+    data["file_name"] = SOURCE_FILE_NAMES.get(language, "main")
     data["checker"] = {
         "kind": spec.checker, "abs_tol": spec.abs_tol, "rel_tol": spec.rel_tol,
         "case_sensitive": spec.case_sensitive, "space_sensitive": spec.space_sensitive,
         "args": spec.validator_flags,
     }
-    files = list(submission.question.support_files.all())
+    files = list(question.support_files.all())
     data["validator_files"] = [(f.name, f.content) for f in files if f.role == "validator"]
-    data["include_files"] = [(f.name, f.content) for f in files if f.role == "include" and f.language == submission.language]
+    data["include_files"] = [(f.name, f.content) for f in files if f.role == "include" and f.language == language]
     data["fixture_sql"] = spec.fixture_sql
     data["reference_solution"] = spec.reference_solution
     data["order_matters"] = spec.order_matters

@@ -209,3 +209,11 @@ def _report_sandbox_at_start(sender=None, **kwargs):
     problems = sandbox_problems()
     if problems:
         logger.error("This worker cannot grade code (submissions will fail with this error): %s", "; ".join(problems))
+
+
+def reference_judge(question) -> dict:
+    """Judge a code question's reference solution on every test (the validation loop)."""
+    judge_input = selectors.code_judge_input(
+        question=question, language=question.code.language, source=question.code.reference_solution
+    )
+    return judge_call(judge_input)().to_dict()
