@@ -18,7 +18,9 @@ from assessments.models import (
     TestGroup,
     TextAnswer,
 )
+from assessments.services.invitations import invitation_resend, invitation_revoke, invitation_send
 from assessments.services.submissions import submission_requeue
+from common.exceptions import ApplicationError
 
 
 @admin.register(Skill)
@@ -139,9 +141,35 @@ class AssessmentAdmin(admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    list_display = ["candidate", "assessment", "extra_time", "available_until", "revoked_at"]
+    list_display = ["candidate", "assessment", "extra_time", "available_from", "available_until", "link_expires_at",
+                    "link_used_at", "sent_at", "revoked_at"]
+    list_filter = ["assessment", "revoked_at"]
     list_select_related = ["candidate", "assessment"]
     autocomplete_fields = ["candidate"]
+    readonly_fields = ["link_used_at", "sent_at", "send_count"]
+    actions = ["send", "resend", "revoke"]
+
+    @admin.action(description="Send the invitation e-mail")
+    def send(self, request, queryset):
+        self._each(request, queryset, lambda i: invitation_send(invitation=i), "sent")
+
+    @admin.action(description="Resend with a fresh link (the old link stops working)")
+    def resend(self, request, queryset):
+        self._each(request, queryset, lambda i: invitation_resend(invitation_id=i.pk), "resent")
+
+    @admin.action(description="Revoke")
+    def revoke(self, request, queryset):
+        self._each(request, queryset, lambda i: invitation_revoke(invitation_id=i.pk), "revoked")
+
+    def _each(self, request, queryset, action, done: str):
+        count = 0
+        for invitation in queryset.select_related("candidate", "assessment"):
+            try:
+                action(invitation)
+                count += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"{invitation.candidate}: {exc.message}", messages.ERROR)
+        self.message_user(request, f"{count} invitation(s) {done}.", messages.SUCCESS)
 
 
 class ResponseInline(admin.TabularInline):

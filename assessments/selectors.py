@@ -36,8 +36,14 @@ def assessment_access(*, user: User, assessment: Assessment) -> Access:
     if invitation is not None and invitation.revoked_at is not None:
         return Access(allowed=False)
     extra = invitation.extra_time if invitation else timedelta(0)
-    if invitation is not None and invitation.available_until and invitation.available_until < timezone.now():
+    now = timezone.now()
+    if invitation is not None and invitation.available_until and invitation.available_until < now:
         return Access(allowed=True, reason="This invitation has expired.", extra_time=extra)
+    if invitation is not None and invitation.available_from and invitation.available_from > now:
+        return Access(
+            allowed=True, extra_time=extra,
+            reason=f"You can start from {timezone.localtime(invitation.available_from):%d %B %Y, %H:%M %Z}.",
+        )
     taken = Attempt.objects.filter(candidate=user, assessment=assessment).exclude(state=Attempt.State.IN_PROGRESS)
     if not assessment.is_public and taken.exists():
         return Access(allowed=True, reason="You have already taken this assessment.", extra_time=extra)

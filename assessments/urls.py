@@ -4,6 +4,7 @@ from assessments import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("invite/<str:token>/", views.invitation_open, name="invitation-open"),
     path("assessments/<int:assessment_id>/", views.assessment_detail, name="assessment-detail"),
     path("assessments/<int:assessment_id>/start/", views.attempt_start, name="attempt-start-page"),
     path("attempts/<int:attempt_id>/", views.attempt_take, name="attempt-take"),

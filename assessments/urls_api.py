@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assessments import apis
+from assessments import apis, apis_staff
 
 urlpatterns = [
     path("assessments/", apis.AssessmentListApi.as_view(), name="assessment-list"),
@@ -24,4 +24,12 @@ urlpatterns = [
     path("attempts/<int:attempt_id>/submit/", apis.AttemptSubmitApi.as_view(), name="attempt-submit"),
     path("attempts/<int:attempt_id>/report/", apis.AttemptReportApi.as_view(), name="attempt-report"),
     path("submissions/<int:submission_id>/", apis.SubmissionDetailApi.as_view(), name="submission-detail"),
+    path("staff/assessments/<int:assessment_id>/invitations/", apis_staff.InvitationCreateApi.as_view(),
+         name="staff-invitation-create"),
+    path("staff/assessments/<int:assessment_id>/invitations/csv/", apis_staff.InvitationCsvApi.as_view(),
+         name="staff-invitation-csv"),
+    path("staff/invitations/<int:invitation_id>/resend/", apis_staff.InvitationResendApi.as_view(),
+         name="staff-invitation-resend"),
+    path("staff/invitations/<int:invitation_id>/revoke/", apis_staff.InvitationRevokeApi.as_view(),
+         name="staff-invitation-revoke"),
 ]

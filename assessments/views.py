@@ -2,6 +2,7 @@
 every form also works without it."""
 
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.shortcuts import redirect, render
@@ -11,7 +12,21 @@ from django.views.decorators.http import require_POST
 from assessments import selectors, services
 from assessments.apis import QuestionSerializer
 from assessments.models import Attempt, Question
+from assessments.services.invitations import InvitationLinkError, invitation_redeem
 from common.exceptions import ApplicationError
+
+
+def invitation_open(request, token: str):
+    """The link in an invitation e-mail: signs its candidate in and opens the assessment, or
+    explains clearly why it cannot (unknown, withdrawn, expired, already used)."""
+    try:
+        invitation = invitation_redeem(token=token, user=request.user if request.user.is_authenticated else None)
+    except InvitationLinkError as exc:
+        return render(request, "assessments/invitation_invalid.html", {"message": exc.message, "reason": exc.reason},
+                      status=exc.status)
+    if request.user.pk != invitation.candidate_id:
+        login(request, invitation.candidate, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect("assessment-detail", assessment_id=invitation.assessment_id)
 
 
 @login_required

@@ -202,4 +202,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
+# --- E-mail --------------------------------------------------------------------------------
+# Console by default; SMTP (or any backend) by settings, e.g. EMAIL_URL=smtp+tls://user:pw@host:587
+# https://django-environ.readthedocs.io/en/latest/types.html#environ-env-email-url
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Prep <prep@localhost>")
+# Links in e-mails point here.
+PREP_BASE_URL = env.str("PREP_BASE_URL", default="http://127.0.0.1:8000")
+
 PREP_DEMO_PASSWORD = env.str("PREP_DEMO_PASSWORD", default="prep-demo")

@@ -1,3 +1,4 @@
+import secrets
 from datetime import timedelta
 
 from django.conf import settings
@@ -35,14 +36,25 @@ class AssessmentQuestion(BaseModel):
         constraints = [models.UniqueConstraint(fields=["assessment", "question"], name="assessmentquestion_unique")]
 
 
+def _new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 class Invitation(BaseModel):
-    """A candidate may take an assessment. Links, expiry e-mails and resends build on this."""
+    """A candidate may take an assessment: a single-use sign-in link with an expiry, an
+    availability window for starting, and optional extra time."""
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="invitations")
     candidate = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations")
+    token = models.CharField(max_length=64, unique=True, default=_new_token, editable=False)
+    link_expires_at = models.DateTimeField(null=True, blank=True, help_text="The link stops working after this.")
+    link_used_at = models.DateTimeField(null=True, blank=True)
     extra_time = models.DurationField(default=timedelta(0))
-    available_until = models.DateTimeField(null=True, blank=True)
+    available_from = models.DateTimeField(null=True, blank=True, help_text="The attempt cannot start before this.")
+    available_until = models.DateTimeField(null=True, blank=True, help_text="The attempt cannot start after this.")
     revoked_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    send_count = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["assessment", "candidate"], name="invitation_unique")]

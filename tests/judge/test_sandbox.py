@@ -52,25 +52,30 @@ def test_output_beyond_the_cap_kills_the_run_and_is_truncated():
 
 
 def test_every_process_of_the_run_is_in_the_runs_own_cgroup(slot_processes):
-    seen = {}
+    seen = {}  # pid -> (uid, /proc/pid/cgroup)
 
     def watch():
         deadline = time.monotonic() + 3
         while time.monotonic() < deadline and len(seen) < 3:
-            for pid in sandbox.pids_of_uid(range(sandbox.UID_BASE, sandbox.UID_BASE + sandbox.SLOT_COUNT)):
+            uids = sandbox.pids_of_uid(range(sandbox.UID_BASE, sandbox.UID_BASE + sandbox.SLOT_COUNT), include_zombies=False)
+            for pid, uid in uids.items():
                 try:
                     with open(f"/proc/{pid}/cgroup") as f:
-                        seen[pid] = f.read()
+                        seen[pid] = (uid, f.read())
                 except OSError:
                     pass
             time.sleep(0.01)
 
     watcher = threading.Thread(target=watch)
     watcher.start()
-    run_in_sandbox(python("import os, time\nif os.fork() == 0:\n    time.sleep(0.5)\nelse:\n    os.wait()"), limits=LIMITS)
+    outcome = run_in_sandbox(
+        python("import os, time\nif os.fork() == 0:\n    time.sleep(0.5)\nelse:\n    os.wait()"), limits=LIMITS
+    )
     watcher.join()
-    assert len(seen) >= 3  # bwrap, its pid-1, the program and its child
-    for text in seen.values():
+    # Only this run's slot: other sandboxes (a prewarmed grading worker's, say) may exist meanwhile.
+    ours = [text for uid, text in seen.values() if uid == sandbox.UID_BASE + outcome.slot]
+    assert len(ours) >= 3  # bwrap, its pid-1, the program and its child
+    for text in ours:
         lines = {line.split(":")[1]: line.split(":", 2)[2] for line in text.splitlines()}
         for controller in ("memory", "pids", "cpuacct"):
             if controller in lines:  # cgroup v1
