@@ -1,5 +1,6 @@
 import os
 import sys
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,61 @@ def _files_owned_by_sandbox(top: str = "/tmp") -> list[str]:
         except OSError:
             continue
     return found
+
+
+# --- the hostile suites' guard and host checks -------------------------------------------------
+
+INITIAL_PID_NAMESPACE_INODE = 0xEFFFFFFC  # PROC_PID_INIT_INO: the host's own PID namespace
+
+
+def _in_own_pid_namespace() -> bool:
+    try:
+        ns = os.readlink("/proc/self/ns/pid")  # "pid:[4026531836]" on the host
+        with open("/proc/1/cmdline", "rb") as f:
+            init = f.read().split(b"\0")[0]
+    except OSError:
+        return False
+    host_ns = ns == f"pid:[{INITIAL_PID_NAMESPACE_INODE}]"
+    return not host_ns and any(word in init for word in (b"unshare", b"python", b"pytest"))
+
+
+@pytest.fixture(scope="session")
+def own_pid_namespace():
+    """Hostile code runs only inside the suite's own PID namespace, so that a sandbox that fails
+    open under kill(-1) or a fork bomb cannot reach the rest of the machine."""
+    if os.environ.get("PREP_PIDNS") != "1" or not _in_own_pid_namespace():
+        pytest.fail("run the hostile suite under unshare --pid --fork --mount-proc (make test does)")
+
+
+@pytest.fixture(scope="session")
+def canary():
+    """A process outside every sandbox that must outlive the whole hostile suite."""
+    proc = subprocess.Popen(["sleep", "3600"])
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+def _judge_tmp_entries() -> set[str]:
+    # Names the judge itself could leave behind (files written from inside a box are owned by a
+    # sandbox UID, which files_owned_by_sandbox catches whatever their name).
+    return {name for name in os.listdir("/tmp") if name.startswith(("prep-judge", "box-"))}
+
+
+def _box_dirs() -> set[str]:
+    from judge.program_build import box_base
+
+    return set(os.listdir(box_base()))
+
+
+@pytest.fixture
+def host_is_fine_afterwards(own_pid_namespace, canary):
+    """After each hostile run: no process of a free slot's UID, nothing a sandbox UID owns in
+    the host's /tmp, no judge file or box directory left behind, the canary alive."""
+    before, boxes = _judge_tmp_entries(), _box_dirs()
+    yield
+    assert _slot_processes() == {}, "a process of a sandbox UID survived the run"
+    assert _files_owned_by_sandbox("/tmp") == [], "the sandbox wrote to the host's /tmp"
+    assert _judge_tmp_entries() - before == set(), "a new judge file appeared in the host's /tmp"
+    assert _box_dirs() - boxes == set(), "a box directory was left behind"
+    assert canary.poll() is None, "a process outside the sandbox was killed"

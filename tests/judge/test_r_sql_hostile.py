@@ -11,7 +11,6 @@ in /tmp, a canary process started before the suite is still alive.
 
 import os
 import socket
-import subprocess
 import time
 
 import pytest
@@ -28,47 +27,10 @@ from judge import (
     runtimes,
 )
 
-pytestmark = [pytest.mark.hostile, pytest.mark.usefixtures("sandbox_ready")]
+pytestmark = [pytest.mark.hostile, pytest.mark.usefixtures("sandbox_ready", "host_is_fine_afterwards")]
 
-INITIAL_PID_NAMESPACE_INODE = 0xEFFFFFFC  # PROC_PID_INIT_INO: the host's own PID namespace
 QUICK = Limits(cpu_time_s=0.5, wall_time_s=1.5, memory_mb=128)
 SECRET = "s3cr3t-value-for-the-r-test"
-
-
-def _in_own_pid_namespace() -> bool:
-    try:
-        ns = os.readlink("/proc/self/ns/pid")
-        with open("/proc/1/cmdline", "rb") as f:
-            init = f.read().split(b"\0")[0]
-    except OSError:
-        return False
-    host_ns = ns == f"pid:[{INITIAL_PID_NAMESPACE_INODE}]"
-    looks_like_ours = any(word in init for word in (b"unshare", b"python", b"pytest"))
-    return not host_ns and looks_like_ours
-
-
-@pytest.fixture(scope="module", autouse=True)
-def own_pid_namespace():
-    if os.environ.get("PREP_PIDNS") != "1" or not _in_own_pid_namespace():
-        pytest.fail("run the hostile suite under unshare --pid --fork --mount-proc (make test does)")
-
-
-@pytest.fixture(scope="module")
-def canary():
-    proc = subprocess.Popen(["sleep", "600"])
-    yield proc
-    proc.kill()
-    proc.wait()
-
-
-@pytest.fixture(autouse=True)
-def host_is_fine_afterwards(own_pid_namespace, canary, slot_processes, files_owned_by_sandbox):
-    yield
-    assert slot_processes() == {}, "a process of a sandbox UID survived the run"
-    # Anything written from inside a box is owned by a sandbox UID, whatever its name (other
-    # runs on this machine may create their own files in /tmp meanwhile).
-    assert files_owned_by_sandbox("/tmp") == [], "the sandbox wrote to the host's /tmp"
-    assert canary.poll() is None, "a process outside the sandbox was killed"
 
 
 @pytest.fixture(scope="module")
