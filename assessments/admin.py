@@ -20,6 +20,7 @@ from assessments.models import (
 )
 from assessments.services.invitations import invitation_resend, invitation_revoke, invitation_send
 from assessments.services.submissions import submission_requeue
+from assessments.services.validation import question_set_status
 from common.exceptions import ApplicationError
 
 
@@ -85,8 +86,37 @@ class SupportFileInline(admin.StackedInline):
 
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
-    list_display = ["title", "kind", "difficulty", "points", "skill_list"]
-    list_filter = ["kind", "difficulty", "skills", "category"]
+    list_display = ["title", "kind", "status", "difficulty", "points", "skill_list", "exposure_count"]
+    list_filter = ["status", "kind", "difficulty", "skills", "category"]
+    readonly_fields = ["exposure_count", "author"]
+    actions = ["validate", "publish", "retire"]
+
+    def save_model(self, request, obj, form, change):
+        if not change and obj.author_id is None:
+            obj.author = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Validate (the answer key must hold; code runs in the sandbox)")
+    def validate(self, request, queryset):
+        self._set_status(request, queryset, Question.Status.VALIDATED)
+
+    @admin.action(description="Publish (validates first)")
+    def publish(self, request, queryset):
+        self._set_status(request, queryset, Question.Status.PUBLISHED)
+
+    @admin.action(description="Retire")
+    def retire(self, request, queryset):
+        self._set_status(request, queryset, Question.Status.RETIRED)
+
+    def _set_status(self, request, queryset, status):
+        done = 0
+        for question in queryset:
+            try:
+                question_set_status(question=question, status=status)
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+        self.message_user(request, f"{done} question(s) now {status}.", messages.SUCCESS)
     search_fields = ["title", "slug", "prompt"]
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["skills"]

@@ -25,6 +25,20 @@ class Question(BaseModel):
         FREE_TEXT = "free_text", "Free text (reviewed against a rubric)"
         CODE = "code", "Code"
 
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        VALIDATED = "validated", "Validated (its answer key holds)"
+        PUBLISHED = "published", "Published (may be used in assessments)"
+        RETIRED = "retired", "Retired"
+
+    # Publishing needs a passing validation (services.validation.question_publish).
+    STATUS_TRANSITIONS = {
+        Status.DRAFT: {Status.VALIDATED, Status.PUBLISHED, Status.RETIRED},
+        Status.VALIDATED: {Status.DRAFT, Status.PUBLISHED, Status.RETIRED},
+        Status.PUBLISHED: {Status.DRAFT, Status.RETIRED},
+        Status.RETIRED: {Status.DRAFT},
+    }
+
     class ChoiceScoring(models.TextChoices):
         ALL_OR_NOTHING = "all_or_nothing", "All or nothing"
         PARTIAL = "partial", "Partial: the sum of the chosen options' credit (never below 0)"
@@ -54,6 +68,13 @@ class Question(BaseModel):
     text_match = models.CharField(max_length=12, choices=TextMatch.choices, default=TextMatch.NORMALIZED)
     rubric = models.TextField(blank=True, help_text="Free text: what a reviewer grades against.")
     source = models.CharField(max_length=300, blank=True, help_text="Where it was imported from.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    hints = models.JSONField(default=list, blank=True, help_text="Hints, in the order they may be revealed.")
+    estimated_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    author = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="authored_questions"
+    )
+    exposure_count = models.PositiveIntegerField(default=0, help_text="How many attempts have shown it.")
 
     class Meta:
         ordering = ["title"]

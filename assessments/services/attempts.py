@@ -1,7 +1,7 @@
 import random
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -41,6 +41,12 @@ def attempt_start(*, candidate: User, assessment: Assessment) -> tuple[Attempt, 
 
     now = timezone.now()
     questions = assessment_questions(assessment=assessment)
+    unpublished = [q.slug for q in questions if q.status != Question.Status.PUBLISHED]
+    if unpublished:
+        raise Conflict(
+            "This assessment is not ready yet: some of its questions are not published.",
+            {"questions": unpublished},
+        )
     try:
         with transaction.atomic():
             attempt = Attempt.objects.create(
@@ -57,6 +63,7 @@ def attempt_start(*, candidate: User, assessment: Assessment) -> tuple[Attempt, 
     Response.objects.bulk_create(
         Response(attempt=attempt, question=q, answer={}, max_score=float(q.points)) for q in questions
     )
+    Question.objects.filter(id__in=[q.id for q in questions]).update(exposure_count=F("exposure_count") + 1)
 
     from assessments.tasks import attempt_expire
 

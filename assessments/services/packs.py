@@ -28,7 +28,7 @@ from common.exceptions import ApplicationError
 
 PACK_FILE = "pack.yaml"
 QUESTION_FIELDS = ["kind", "title", "prompt", "difficulty", "points", "explanation", "category", "choice_scoring",
-                   "text_match", "rubric", "source"]
+                   "text_match", "rubric", "source", "status", "hints", "estimated_minutes"]
 CODE_FIELDS = ["style", "language", "other_languages", "function_name", "data_stack", "starter_code",
                "reference_solution", "time_limit_s", "memory_mb", "output_kb", "checker", "abs_tol", "rel_tol",
                "case_sensitive", "space_sensitive", "validator_flags", "fixture_sql", "order_matters", "check_column_names",
@@ -78,8 +78,9 @@ def _read_inside(base: Path, ref: str, pack_file: Path) -> str:
 # --- writing to the database -------------------------------------------------------------
 
 @transaction.atomic
-def pack_import(*, data: dict, source: str = "") -> list[Question]:
-    """Create or update every skill, question and assessment of a pack, or nothing at all."""
+def pack_import(*, data: dict, source: str = "", default_status: str = Question.Status.DRAFT) -> list[Question]:
+    """Create or update every skill, question and assessment of a pack, or nothing at all.
+    Questions without a status get `default_status` (imports start as drafts)."""
     skills = {}
     for s in data.get("skills") or []:
         skills[s["slug"]], _ = Skill.objects.update_or_create(slug=s["slug"], defaults={"name": s["name"]})
@@ -91,7 +92,7 @@ def pack_import(*, data: dict, source: str = "") -> list[Question]:
             if q["slug"] in seen:
                 raise ValueError(f"slug {q['slug']!r} appears twice")
             seen.add(q["slug"])
-            questions.append(question_upsert(data=q, skills=skills))
+            questions.append(question_upsert(data={"status": default_status, **q}, skills=skills))
         except PackError:
             raise
         except (KeyError, TypeError, ValueError) as exc:

@@ -3,7 +3,10 @@
 from dataclasses import dataclass
 
 from assessments import scoring
+from django.db import transaction
+
 from assessments.models import Question
+from common.exceptions import ApplicationError, Conflict
 
 
 @dataclass
@@ -50,3 +53,20 @@ def question_check(*, question: Question) -> Check:
             detail += f": {result['compile_output'][:300]}"
         return Check(question, result["verdict"] == "AC", detail)
     return Check(question, False, f"unknown kind {kind}")
+
+
+@transaction.atomic
+def question_set_status(*, question: Question, status: str) -> Question:
+    """Move a question through its statuses; validating and publishing need a passing check."""
+    question = Question.objects.select_for_update().get(pk=question.pk)
+    if status == question.status:
+        return question
+    if status not in Question.STATUS_TRANSITIONS[question.status]:
+        raise Conflict(f"A {question.status} question cannot become {status}.", {"status": question.status})
+    if status in (Question.Status.VALIDATED, Question.Status.PUBLISHED):
+        check = question_check(question=question)
+        if not check.ok:
+            raise ApplicationError(f"{question.slug} cannot be {status}: {check.detail}", {"slug": question.slug})
+    question.status = status
+    question.save(update_fields=["status", "updated_at"])
+    return question

@@ -34,6 +34,7 @@ class QuestionFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Question {n}")
     prompt = "What is the answer?"
     points = 2
+    status = Question.Status.PUBLISHED
 
 
 def single_choice_question(**kwargs) -> Question:

@@ -36,7 +36,7 @@ def test_an_author_adds_a_code_question_with_inline_tests(admin_client):
         "points": "3", "explanation": "",
         "options-TOTAL_FORMS": "0", "options-INITIAL_FORMS": "0",
         "text_answers-TOTAL_FORMS": "0", "text_answers-INITIAL_FORMS": "0", "choice_scoring": "all_or_nothing",
-        "text_match": "normalized",
+        "text_match": "normalized", "status": "draft", "hints": "[]",
         "numeric-TOTAL_FORMS": "0", "numeric-INITIAL_FORMS": "0",
         "code-TOTAL_FORMS": "1", "code-INITIAL_FORMS": "0",
         "program_tests-TOTAL_FORMS": "0", "program_tests-INITIAL_FORMS": "0",
@@ -55,6 +55,7 @@ def test_an_author_adds_a_code_question_with_inline_tests(admin_client):
     assert response.status_code == 302, response.content.decode()[:3000]
     question = Question.objects.get(slug="double")
     assert question.code.function_name == "double"
+    assert question.status == "draft" and question.author is not None
     assert list(CodeTest.objects.filter(question=question).values_list("name", "args", "expected", "is_sample")) == [
         ("one", [1], 2, True), ("hidden", [21], 42, False)
     ]

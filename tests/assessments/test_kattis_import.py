@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from assessments.models import Question
+from assessments.services.validation import question_set_status
 from tests.assessments.factories import assessment_with, invite
 from tests.e2e.helpers import poll_submission, token_client
 
@@ -49,6 +50,8 @@ def test_a_malformed_package_is_refused_naming_the_file():
 @pytest.mark.django_db(transaction=True)
 def test_candidates_programs_are_judged_against_an_imported_package(celery_worker):
     question = import_package("addtwo")
+    assert question.status == "draft"  # imports start as drafts ...
+    question = question_set_status(question=question, status="published")  # ... its reference gets AC
     assessment = assessment_with(question)
     candidate = invite(assessment).candidate
     client = token_client(candidate.username, "pw-for-tests")

@@ -24,3 +24,39 @@ def test_a_wrong_reference_solution_fails_validation_naming_the_tests():
     assert not check.ok and "WA" in check.detail and "negative" in check.detail
     with pytest.raises(CommandError, match="1 question"):
         call_command("validate_questions", "--slug", question.slug, stdout=open("/dev/null", "w"))
+
+
+def test_a_question_is_published_only_if_its_answer_key_holds():
+    from assessments.models import Question
+    from assessments.services.validation import question_set_status
+    from common.exceptions import ApplicationError
+
+    question = code_question(status="draft")
+    question = question_set_status(question=question, status="published")
+    assert question.status == Question.Status.PUBLISHED
+    broken = code_question(status="draft")
+    CodeSpec.objects.filter(question=broken).update(reference_solution="def square(x):\n    return 0\n")
+    with pytest.raises(ApplicationError, match="cannot be published"):
+        question_set_status(question=broken, status="published")
+
+
+def test_an_assessment_with_an_unpublished_question_cannot_start():
+    from assessments.services import attempt_start
+    from common.exceptions import Conflict
+    from tests.assessments.factories import assessment_with, invite, single_choice_question
+
+    assessment = assessment_with(single_choice_question(status="draft"))
+    with pytest.raises(Conflict, match="not ready"):
+        attempt_start(candidate=invite(assessment).candidate, assessment=assessment)
+
+
+def test_starting_counts_an_exposure_of_each_question():
+    from assessments.services import attempt_start
+    from tests.assessments.factories import assessment_with, invite, single_choice_question
+
+    question = single_choice_question()
+    assessment = assessment_with(question)
+    attempt_start(candidate=invite(assessment).candidate, assessment=assessment)
+    attempt_start(candidate=invite(assessment).candidate, assessment=assessment)
+    question.refresh_from_db()
+    assert question.exposure_count == 2
