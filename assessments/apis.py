@@ -38,7 +38,7 @@ class QuestionSerializer(serializers.Serializer):
     title = serializers.CharField()
     prompt = serializers.CharField()
     difficulty = serializers.CharField()
-    points = serializers.IntegerField()
+    points = serializers.FloatField()
     skills = SkillRefSerializer(many=True, source="skills.all")
     options = serializers.SerializerMethodField()
     unit = serializers.SerializerMethodField()
@@ -219,7 +219,7 @@ def submission_payload(submission: Submission, *, full: bool = False) -> dict:
 
 
 class CodeInputSerializer(serializers.Serializer):
-    language = serializers.CharField(required=False, default="python")
+    language = serializers.CharField(required=False, help_text="Defaults to the question's language.")
     source = serializers.CharField(allow_blank=False, trim_whitespace=False, max_length=70000)
 
 

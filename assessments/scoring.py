@@ -3,6 +3,7 @@ an answer in, points out (None: a reviewer grades it). Code answers are scored f
 Submission's judge result instead."""
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 import re
 import unicodedata
 
@@ -17,11 +18,14 @@ AUTO_GRADED = {
 }
 
 
-def answer_points(*, question: Question, answer: dict) -> float | None:
+def answer_points(*, question: Question, answer: dict, max_score: float | None = None) -> float | None:
+    """Points for an answer, out of `max_score` (the points fixed when the attempt started;
+    the question's current points when not given)."""
     kind = question.kind
     if kind == Question.Kind.FREE_TEXT:
         return None if (answer.get("text") or "").strip() else 0.0
-    return round(question.points * answer_credit(question=question, answer=answer), 6)
+    out_of = question.points if max_score is None else max_score
+    return round(out_of * answer_credit(question=question, answer=answer), 6)
 
 
 def answer_credit(*, question: Question, answer: dict) -> float:
@@ -67,14 +71,19 @@ def numeric_matches(*, value: float, expected: float, policy: str, abs_tol: floa
     if policy == NumericSpec.Policy.SIG_FIGS:
         return _round_sig(value, digits or 3) == _round_sig(expected, digits or 3)
     if policy == NumericSpec.Policy.DECIMALS:
-        return round(value, digits or 0) == round(expected, digits or 0)
+        return _round_places(value, digits or 0) == _round_places(expected, digits or 0)
     return difference <= max(abs_tol, rel_tol * abs(expected))
 
 
-def _round_sig(x: float, digits: int) -> float:
+def _round_places(x: float, places: int) -> Decimal:
+    """Round half up on the number as written (2.675 -> 2.68), not on its binary float."""
+    return Decimal(repr(x)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def _round_sig(x: float, digits: int) -> Decimal:
     if x == 0:
-        return 0.0
-    return round(x, digits - 1 - math.floor(math.log10(abs(x))))
+        return Decimal(0)
+    return _round_places(x, digits - 1 - math.floor(math.log10(abs(x))))
 
 
 def normalize_text(text: str) -> str:

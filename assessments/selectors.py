@@ -210,6 +210,9 @@ _FEEDBACK_FIELDS = {
 }
 
 
+CANDIDATE_CONTROLLED = ("message", "actual", "output")
+
+
 def test_feedback_policy(test: dict) -> str:
     """A test's own policy, else full for sample tests and pass/fail for hidden ones."""
     return test.get("feedback") or ("full" if test.get("sample") else "passfail")
@@ -217,11 +220,13 @@ def test_feedback_policy(test: dict) -> str:
 
 def submission_public_result(*, submission: Submission, full: bool = False) -> dict:
     """What the candidate may see of a graded submission, test by test as each test's feedback
-    policy allows (hidden tests default to pass/fail only), and no program output of a graded
-    submit (it could echo hidden inputs). Staff get everything (`full`)."""
+    policy allows (hidden tests default to pass/fail only). Of a Submit, nothing the candidate's
+    code wrote comes back (it could carry hidden inputs); a Run holds sample tests only and
+    shows all. Staff get everything (`full`)."""
     results = submission.results or {}
     if full:
         return results
+    is_run = submission.kind == Submission.Kind.RUN  # a run's box holds the sample tests only
     tests = []
     hidden_index = 0
     for test in results.get("tests", []):
@@ -237,11 +242,20 @@ def submission_public_result(*, submission: Submission, full: bool = False) -> d
             "passed": test.get("verdict") == "AC",
         }
         entry.update({field: test.get(field) for field in _FEEDBACK_FIELDS[policy] if field in test})
+        if not is_run:
+            # On Submit every test's input shares the box with the candidate's code, which can
+            # write any of them into the text it controls: its messages, values, output.
+            for field in CANDIDATE_CONTROLLED:
+                entry.pop(field, None)
         tests.append(entry)
-    public = {"tests": tests, "compile_output": results.get("compile_output", "")}
-    if submission.kind == Submission.Kind.RUN:
-        public["stdout"] = results.get("stdout", "")
-        public["stderr"] = results.get("stderr", "")
+    public = {"tests": tests}
+    if is_run:
+        public.update(compile_output=results.get("compile_output", ""), stdout=results.get("stdout", ""),
+                      stderr=results.get("stderr", ""))
+    else:
+        public["compile_output"] = (
+            "Your code did not compile or load: use Run to see the message." if results.get("verdict") == "CE" else ""
+        )
     return public
 
 

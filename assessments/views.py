@@ -12,13 +12,21 @@ from django.views.decorators.http import require_POST
 from assessments import selectors, services
 from assessments.apis import QuestionSerializer
 from assessments.models import Attempt, Question
-from assessments.services.invitations import InvitationLinkError, invitation_redeem
+from assessments.services.invitations import InvitationLinkError, invitation_check, invitation_redeem
 from common.exceptions import ApplicationError
 
 
 def invitation_open(request, token: str):
-    """The link in an invitation e-mail: signs its candidate in and opens the assessment, or
-    explains clearly why it cannot (unknown, withdrawn, expired, already used)."""
+    """The link in an invitation e-mail. GET shows a page with a button (mail scanners that
+    prefetch links must not use them up); POST signs its candidate in and opens the assessment.
+    Either way an unusable link gets a page that says why (unknown, withdrawn, expired, used)."""
+    if request.method != "POST":
+        try:
+            invitation = invitation_check(token=token, user=request.user if request.user.is_authenticated else None)
+        except InvitationLinkError as exc:
+            return render(request, "assessments/invitation_invalid.html", {"message": exc.message, "reason": exc.reason},
+                          status=exc.status)
+        return render(request, "assessments/invitation_open.html", {"invitation": invitation})
     try:
         invitation = invitation_redeem(token=token, user=request.user if request.user.is_authenticated else None)
     except InvitationLinkError as exc:

@@ -91,8 +91,11 @@ def attempt_graded_apply_rules(*, attempt_id: int) -> list[Application]:
     applications = Application.objects.filter(
         candidate_id=attempt.candidate_id, state=Application.State.ACTIVE,
         stage__assessment_id=attempt.assessment_id, stage__advance_on_pass=True,
-    ).select_related("stage")
+    ).select_related("stage", "role")
     for application in applications:
+        entered = application.transitions.filter(to_stage=application.stage).order_by("-created_at").first()
+        if entered is not None and attempt.started_at < entered.created_at:
+            continue  # an attempt from before the candidate reached this stage does not count
         following = application.role.stages.filter(order__gt=application.stage.order).order_by("order").first()
         if following is None:
             continue

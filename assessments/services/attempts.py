@@ -43,10 +43,8 @@ def attempt_start(*, candidate: User, assessment: Assessment) -> tuple[Attempt, 
     questions = assessment_questions(assessment=assessment)
     unpublished = [q.slug for q in questions if q.status != Question.Status.PUBLISHED]
     if unpublished:
-        raise Conflict(
-            "This assessment is not ready yet: some of its questions are not published.",
-            {"questions": unpublished},
-        )
+        raise Conflict("This assessment is not ready yet: some of its questions are not published.",
+                       {"unpublished": len(unpublished)})
     try:
         with transaction.atomic():
             attempt = Attempt.objects.create(
@@ -99,7 +97,7 @@ def attempt_submit(*, attempt_id: int, submitted_by: str) -> Attempt:
     for response in responses:
         question = response.question
         if question.kind != Question.Kind.CODE:
-            response.score = scoring.answer_points(question=question, answer=response.answer)
+            response.score = scoring.answer_points(question=question, answer=response.answer, max_score=response.max_score)
             response.graded_at = now if response.score is not None else None  # None: waits for a reviewer
             response.save(update_fields=["score", "graded_at", "updated_at"])
             continue

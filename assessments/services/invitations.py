@@ -24,6 +24,9 @@ def invitation_create(*, assessment: Assessment, candidate: User, extra_time: ti
                       available_from: datetime | None = None, available_until: datetime | None = None,
                       link_valid_for: timedelta = LINK_VALID_FOR, send: bool = False) -> tuple[Invitation, bool]:
     """Invite a candidate (idempotent: an existing invitation is kept, a revoked one restored)."""
+    if candidate.is_staff or candidate.is_superuser:
+        # The link signs its holder in: it must never open a staff account.
+        raise ApplicationError("Staff accounts cannot be invited; invite candidates only.", {"candidate": candidate.pk})
     invitation, created = Invitation.objects.get_or_create(
         assessment=assessment, candidate=candidate,
         defaults={"extra_time": extra_time, "available_from": available_from, "available_until": available_until,
@@ -86,14 +89,18 @@ class InvitationLinkError(ApplicationError):
         self.reason = reason
 
 
-@transaction.atomic
-def invitation_redeem(*, token: str, user: User | None) -> Invitation:
-    """Open a link: the first use signs its candidate in; later only that candidate may reuse it."""
-    invitation = Invitation.objects.select_for_update().select_related("candidate", "assessment").filter(token=token).first()
+def invitation_check(*, token: str, user: User | None, lock: bool = False) -> Invitation:
+    """The invitation behind a link, if the link can be used by `user` now; else InvitationLinkError."""
+    invitations = Invitation.objects.select_related("candidate", "assessment")
+    if lock:
+        invitations = invitations.select_for_update()
+    invitation = invitations.filter(token=token).first()
     if invitation is None:
         raise InvitationLinkError("This invitation link is not valid. Check that you copied all of it.", "unknown")
     if invitation.revoked_at is not None:
         raise InvitationLinkError("This invitation has been withdrawn by the hiring team.", "revoked")
+    if invitation.candidate.is_staff or invitation.candidate.is_superuser:
+        raise InvitationLinkError("This link cannot be used: staff accounts sign in with their password.", "revoked")
     now = timezone.now()
     if invitation.link_expires_at and invitation.link_expires_at < now:
         raise InvitationLinkError(
@@ -101,8 +108,15 @@ def invitation_redeem(*, token: str, user: User | None) -> Invitation:
         )
     if invitation.link_used_at is not None and (user is None or user.pk != invitation.candidate_id):
         raise InvitationLinkError("This link has already been used. Sign in with your account to continue.", "used")
+    return invitation
+
+
+@transaction.atomic
+def invitation_redeem(*, token: str, user: User | None) -> Invitation:
+    """Use a link: the first use signs its candidate in; later only that candidate may reuse it."""
+    invitation = invitation_check(token=token, user=user, lock=True)
     if invitation.link_used_at is None:
-        invitation.link_used_at = now
+        invitation.link_used_at = timezone.now()
         invitation.save(update_fields=["link_used_at", "updated_at"])
     return invitation
 

@@ -59,7 +59,10 @@ def answer_clean(*, question: Question, answer: dict) -> dict:
         if not isinstance(choices, list):
             raise ApplicationError('A multiple-choice answer is {"choices": [option ids]}.')
         option_ids = {o.id for o in question.options.all()}
-        cleaned = sorted({_as_int(c) for c in choices})
+        parsed = {_as_int(c) for c in choices}
+        if None in parsed:
+            raise ApplicationError("Options are given by their ids.", {"choices": [str(c)[:50] for c in choices]})
+        cleaned = sorted(parsed)
         unknown = [c for c in cleaned if c not in option_ids]
         if unknown:
             raise ApplicationError("Some options do not belong to this question.", {"choices": unknown})

@@ -3,7 +3,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from assessments.models import Attempt, Question, Response, Submission
-from assessments.services.attempts import attempt_finalize_if_ready, response_score_from_submission
+from assessments.services.attempts import attempt_finalize_if_ready, attempt_rescore, response_score_from_submission
 from assessments.services.responses import answer_clean, attempt_lock_open
 from common.exceptions import ApplicationError, NotFound
 
@@ -82,9 +82,12 @@ def submission_complete(*, submission_id: int, result: dict) -> bool:
     if submission.kind == Submission.Kind.SUBMIT:
         attempt = Attempt.objects.select_for_update().get(pk=submission.attempt_id)
         response = Response.objects.get(attempt=attempt, question_id=submission.question_id)
-        if response.answer.get("source") == submission.source:
+        if response.answer.get("source") == submission.source and response.reviewed_by_id is None:
             response_score_from_submission(response=response, submission=submission)
-            attempt_finalize_if_ready(attempt=attempt)
+            if attempt.state == Attempt.State.GRADED:
+                attempt_rescore(attempt=attempt)  # a Submit that finished after the hand-in
+            else:
+                attempt_finalize_if_ready(attempt=attempt)
     return True
 
 

@@ -136,15 +136,17 @@
       if (r.compile_output) html += '<pre class="output">' + escapeText(r.compile_output) + "</pre>";
       html += '<ul class="tests">';
       (r.tests || []).forEach(function (t) {
+        // Show whatever the test's feedback policy let through: verdict, hint, call or input, values.
         html += '<li class="' + (t.passed ? "ok" : "bad") + '">' + (t.passed ? "✓ " : "✗ ") + escapeText(t.name);
-        if (!t.hidden) {
-          html += " — " + escapeText(t.verdict) + (t.time_ms != null ? " (" + t.time_ms + " ms)" : "");
-          if (!t.passed) {
-            html += "<br><code>args " + escapeText(JSON.stringify(t.args)) + "</code> expected <code>" +
-              escapeText(JSON.stringify(t.expected)) + "</code>" +
-              (t.actual !== undefined && t.actual !== null ? " got <code>" + escapeText(JSON.stringify(t.actual)) + "</code>" : "") +
-              (t.message ? '<br><span class="muted">' + escapeText(t.message) + "</span>" : "");
-          }
+        if (t.verdict) html += " — " + escapeText(t.verdict) + (t.time_ms != null ? " (" + t.time_ms + " ms)" : "");
+        if (t.hint) html += '<br><span class="muted">Hint: ' + escapeText(t.hint) + "</span>";
+        if (!t.passed) {
+          if (t.args !== undefined) html += "<br><code>args " + escapeText(JSON.stringify(t.args)) + "</code>";
+          if (t.input !== undefined) html += '<br>input<pre class="output">' + escapeText(t.input) + "</pre>";
+          if (t.expected !== undefined) html += " expected <code>" + escapeText(JSON.stringify(t.expected)) + "</code>";
+          if (t.answer !== undefined) html += 'expected output<pre class="output">' + escapeText(t.answer) + "</pre>";
+          if (t.actual !== undefined && t.actual !== null) html += " got <code>" + escapeText(JSON.stringify(t.actual)) + "</code>";
+          if (t.message) html += '<br><span class="muted">' + escapeText(t.message) + "</span>";
         }
         html += "</li>";
       });

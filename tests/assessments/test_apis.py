@@ -212,7 +212,7 @@ def test_hidden_test_details_are_not_shown_to_the_candidate(setup):
     )
     body = client.get(f"/api/submissions/{submission['id']}/").json()
     tests = body["result"]["tests"]
-    assert tests[0]["expected"] == 4 and tests[0]["actual"] == 1
+    assert tests[0]["expected"] == 4 and tests[0]["args"] == [2] and "actual" not in tests[0]
     assert tests[1] == {"name": "Hidden test 1", "hidden": True, "passed": False}
     assert "-3" not in json.dumps(body) and "expected 9" not in json.dumps(body)
 
@@ -243,7 +243,7 @@ def test_the_openapi_schema_is_served():
         ("passfail", {"name", "hidden", "passed"}, {"verdict", "hint", "expected"}),
         ("verdict", {"verdict"}, {"hint", "expected", "actual"}),
         ("hint", {"verdict", "hint"}, {"expected", "actual", "args"}),
-        ("full", {"verdict", "hint", "expected", "actual", "args"}, set()),
+        ("full", {"verdict", "hint", "expected", "args"}, {"actual", "message"}),  # on Submit: no candidate text
     ],
 )
 def test_each_hidden_tests_feedback_policy_reveals_only_what_it_allows(setup, policy, shown, hidden):
@@ -265,3 +265,36 @@ def test_each_hidden_tests_feedback_policy_reveals_only_what_it_allows(setup, po
         assert tests == []
         return
     assert shown <= set(tests[0]) and not (hidden & set(tests[0]))
+
+
+def test_a_submit_returns_nothing_the_candidates_code_wrote(setup):
+    """On Submit hidden inputs share the box with the code, which could write them into its
+    own messages or values: none of those come back, even for sample tests."""
+    assessment, q, candidate = setup
+    client = client_for(candidate)
+    attempt = start(client, assessment)
+    submission = client.post(
+        f"/api/attempts/{attempt['id']}/responses/{q['code'].id}/submissions/", {"source": "def square(x): return 1"}, format="json"
+    ).json()
+    leak = "RuntimeError: [[-3], [1000000]]"
+    Submission.objects.filter(pk=submission["id"]).update(
+        status="done", verdict="CE", score=0.0,
+        results={"verdict": "CE", "score": 0.0, "compile_output": leak, "stdout": leak, "tests": [
+            {"name": "two", "sample": True, "verdict": "RTE", "args": [2], "expected": 4, "actual": [-3], "message": leak},
+        ]},
+    )
+    body = client.get(f"/api/submissions/{submission['id']}/").json()
+    text = json.dumps(body)
+    assert "-3" not in text and "1000000" not in text
+    assert body["result"]["tests"][0]["args"] == [2] and "message" not in body["result"]["tests"][0]
+    assert "use Run" in body["result"]["compile_output"]
+
+
+def test_a_malformed_choice_list_is_a_400_not_a_server_error(setup):
+    assessment, q, candidate = setup
+    client = client_for(candidate)
+    attempt = start(client, assessment)
+    option = q["multiple"].options.first().id
+    response = client.put(f"/api/attempts/{attempt['id']}/responses/{q['multiple'].id}/",
+                          {"choices": [option, "x"]}, format="json")
+    assert response.status_code == 400

@@ -72,3 +72,11 @@ def test_a_free_text_answer_waits_for_a_reviewer_unless_empty():
     question = QuestionFactory(kind=Question.Kind.FREE_TEXT)
     assert scoring.answer_points(question=question, answer={"text": "It depends on the prior."}) is None
     assert scoring.answer_points(question=question, answer={"text": "  "}) == 0
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected", "given", "digits"),
+    [("decimals", 2.675, 2.68, 2), ("sig_figs", 2.6751, 2.68, 3), ("decimals", 0.125, 0.13, 2)],
+)
+def test_rounding_policies_round_half_up_on_the_written_number(policy, expected, given, digits):
+    assert scoring.numeric_matches(value=given, expected=expected, policy=policy, digits=digits)

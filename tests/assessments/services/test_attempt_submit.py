@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from assessments.models import Attempt, Response, Submission
+from assessments.models import Attempt, Question, Response, Submission
 from assessments.services import attempt_start, attempt_submit, response_save
 from common.exceptions import Conflict
 from tests.assessments.factories import (
@@ -84,3 +84,12 @@ def test_the_deadline_submission_records_the_deadline_as_the_time():
         attempt = attempt_submit(attempt_id=attempt.id, submitted_by=Attempt.SubmittedBy.DEADLINE)
     assert attempt.submitted_at == attempt.deadline
     assert attempt.submitted_by == Attempt.SubmittedBy.DEADLINE
+
+
+def test_editing_a_questions_points_mid_attempt_scores_against_the_points_shown():
+    question = numeric_question(answer=0.05, abs_tol=0.001, points=2)
+    attempt = start(question)
+    response_save(attempt_id=attempt.id, question_id=question.id, answer={"value": 0.05})
+    Question.objects.filter(pk=question.pk).update(points=5)
+    attempt = attempt_submit(attempt_id=attempt.id, submitted_by=Attempt.SubmittedBy.CANDIDATE)
+    assert attempt.state == Attempt.State.GRADED and attempt.score == 2

@@ -36,18 +36,22 @@ def test_a_sent_invitation_emails_a_personal_link_that_signs_the_candidate_in(cl
     link = reverse("invitation-open", args=[invitation.token])
     assert link in mail.outbox[0].body and "Stats screen" in mail.outbox[0].subject
 
-    response = client.get(link)
+    page = client.get(link)  # a mail scanner's prefetch uses nothing up
+    assert page.status_code == 200 and b"Continue to the assessment" in page.content
+    assert Invitation.objects.get(pk=invitation.pk).link_used_at is None
+    response = client.post(link)
     assert response.status_code == 302 and response.url == reverse("assessment-detail", args=[assessment.id])
     assert client.get(reverse("home")).context["user"] == candidate
-    assert client.get(link).status_code == 302  # the same candidate may open it again
+    assert client.post(link).status_code == 302  # the same candidate may use it again
 
 
 def test_a_used_link_does_not_sign_in_anyone_else(client, assessment):
     invitation, _ = invitation_create(assessment=assessment, candidate=UserFactory())
-    client.get(reverse("invitation-open", args=[invitation.token]))
+    client.post(reverse("invitation-open", args=[invitation.token]))
     other = APIClient()
-    page = other.get(reverse("invitation-open", args=[invitation.token]))
-    assert page.status_code == 410 and b"already been used" in page.content
+    for method in (other.get, other.post):
+        page = method(reverse("invitation-open", args=[invitation.token]))
+        assert page.status_code == 410 and b"already been used" in page.content
 
 
 @pytest.mark.parametrize(
@@ -124,3 +128,8 @@ def test_staff_invite_through_the_api_and_candidates_cannot():
     as_candidate.force_authenticate(candidate)
     assert as_candidate.post(f"/api/staff/assessments/{assessment.id}/invitations/", {"email": "x@example.com"},
                              format="json").status_code == 403
+
+
+def test_staff_accounts_can_never_be_invited_so_no_link_signs_staff_in(assessment):
+    with pytest.raises(ApplicationError, match="Staff accounts cannot be invited"):
+        invitation_create(assessment=assessment, candidate=StaffFactory(is_superuser=True))
