@@ -8,6 +8,7 @@ from assessments.models import Assessment, Question
 from assessments.services.packs import pack_import, pack_read
 
 DEMO_BANK = Path(__file__).resolve().parent.parent / "demo" / "bank.yaml"
+STARTER_PACK = Path(__file__).resolve().parent.parent / "packs" / "starter"
 
 
 @transaction.atomic
@@ -17,3 +18,11 @@ def bank_load(*, path: Path = DEMO_BANK) -> Assessment:
     # The team's own bank, validated in the test suite (validate_questions): published as is.
     pack_import(data=data, source=str(path), default_status=Question.Status.PUBLISHED)
     return Assessment.objects.get(slug=data["assessment"]["slug"])
+
+
+@transaction.atomic
+def starter_load(*, path: Path = STARTER_PACK) -> list[Assessment]:
+    """The team's starter bank (validated in the suite), published, with its assessments."""
+    data = pack_read(path)
+    pack_import(data=data, source=str(path), default_status=Question.Status.PUBLISHED)
+    return list(Assessment.objects.filter(slug__in=[a["slug"] for a in data.get("assessments") or []]))

@@ -5,7 +5,7 @@ from django.db import transaction
 from accounts.roles import REVIEWERS
 from accounts.services import role_groups_ensure, user_ensure
 from assessments.models import Invitation
-from assessments.services.demo import bank_load
+from assessments.services.demo import bank_load, starter_load
 from hiring.models import Application, Role
 from hiring.services import application_create, role_create
 
@@ -26,6 +26,8 @@ class Command(BaseCommand):
 
         assessment = bank_load()
         Invitation.objects.get_or_create(assessment=assessment, candidate=candidate)
+        for starter in starter_load():
+            Invitation.objects.get_or_create(assessment=starter, candidate=candidate)
 
         role = Role.objects.filter(slug="data-scientist").first() or role_create(
             slug="data-scientist", title="Data Scientist", description="Product analytics and experimentation."

@@ -60,3 +60,14 @@ def test_starting_counts_an_exposure_of_each_question():
     attempt_start(candidate=invite(assessment).candidate, assessment=assessment)
     question.refresh_from_db()
     assert question.exposure_count == 2
+
+
+def test_every_question_of_the_starter_pack_validates():
+    """The starter bank's 60+ questions, each code question's reference judged in the sandbox
+    (SQL on every fixture, R, pandas on the data stack, a stdin/stdout program)."""
+    from assessments.models import Question
+    from assessments.services.demo import starter_load
+
+    assessments = starter_load()
+    assert assessments and Question.objects.count() >= 60
+    call_command("validate_questions", stdout=open("/dev/null", "w"))
