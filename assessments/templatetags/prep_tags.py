@@ -24,5 +24,11 @@ def as_json(value) -> str:
 
 
 @register.filter
+def call_args(args) -> str:
+    """A test's positional arguments as they would be written in a call: 1, [2, 3], "a"."""
+    return ", ".join(json.dumps(a, ensure_ascii=False) for a in (args or []))
+
+
+@register.filter
 def verdict_class(verdict: str) -> str:
     return "ok" if verdict == "AC" else ("pending" if not verdict else "bad")
