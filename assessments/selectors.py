@@ -1,7 +1,7 @@
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import User
@@ -129,7 +129,7 @@ def submission_get_for_user(*, user: User, submission_id: int) -> Submission:
 def submission_latest(*, attempt: Attempt) -> dict[int, Submission]:
     """The latest submission per question of an attempt (one query)."""
     latest: dict[int, Submission] = {}
-    for submission in Submission.objects.filter(attempt=attempt).order_by("created_at", "id"):
+    for submission in Submission.objects.filter(attempt=attempt).only("id", "question_id").order_by("created_at", "id"):
         latest[submission.question_id] = submission
     return latest
 
@@ -262,9 +262,14 @@ def submission_public_result(*, submission: Submission, full: bool = False) -> d
 def attempt_report(*, attempt: Attempt) -> dict:
     """Score, pass/fail, per-skill breakdown and per-question results. Never the correct answers."""
     responses = attempt_responses(attempt=attempt)
+    # The latest Submit per question, fetched with its results (not every earlier one's).
+    newest = (
+        Submission.objects.filter(attempt=attempt, kind=Submission.Kind.SUBMIT, question_id=OuterRef("question_id"))
+        .order_by("-created_at", "-id").values("id")[:1]
+    )
     latest = {
         s.question_id: s
-        for s in Submission.objects.filter(attempt=attempt, kind=Submission.Kind.SUBMIT).order_by("created_at", "id")
+        for s in Submission.objects.filter(attempt=attempt, kind=Submission.Kind.SUBMIT, id=Subquery(newest))
     }
     skills: dict[str, dict] = {}
     questions = []

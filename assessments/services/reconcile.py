@@ -28,6 +28,9 @@ def grading_reconcile() -> dict:
             attempt_submit(attempt_id=attempt_id, submitted_by=Attempt.SubmittedBy.DEADLINE)
             counts["expired"] += 1
 
+    # A row still queued after the threshold lost its message (or waits behind a backlog); it
+    # is re-enqueued at most once per threshold (submission_enqueue stamps enqueued_at), and a
+    # duplicate message is harmless: only one claim succeeds.
     stale_queued = Submission.objects.filter(
         status=Submission.Status.QUEUED, enqueued_at__lt=now - settings.PREP_RECONCILE_QUEUED_AFTER
     )

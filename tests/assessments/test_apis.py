@@ -298,3 +298,18 @@ def test_a_malformed_choice_list_is_a_400_not_a_server_error(setup):
     response = client.put(f"/api/attempts/{attempt['id']}/responses/{q['multiple'].id}/",
                           {"choices": [option, "x"]}, format="json")
     assert response.status_code == 400
+
+
+def test_the_report_uses_a_bounded_number_of_queries(setup, django_assert_max_num_queries):
+    assessment, q, candidate = setup
+    client = client_for(candidate)
+    attempt = start(client, assessment)
+    for source in ("def square(x): return 1", "def square(x): return 2", "def square(x): return x*x"):
+        client.post(f"/api/attempts/{attempt['id']}/responses/{q['code'].id}/submissions/", {"source": source}, format="json")
+        Submission.objects.filter(status="queued").update(status="done", verdict="WA", score=0.0, results={"tests": []})
+    client.post(f"/api/attempts/{attempt['id']}/submit/")
+    Submission.objects.filter(status="queued").update(status="done", verdict="AC", score=1.0, results={"tests": []})
+    with django_assert_max_num_queries(20):
+        report = client.get(f"/api/attempts/{attempt['id']}/report/").json()
+    code = next(x for x in report["questions"] if x["question_id"] == q["code"].id)
+    assert code["submission"]["id"] == Submission.objects.filter(kind="submit").latest("created_at", "id").id
