@@ -164,7 +164,7 @@ class AssessmentQuestionInline(admin.TabularInline):
 
 @admin.register(Assessment)
 class AssessmentAdmin(admin.ModelAdmin):
-    list_display = ["title", "time_limit", "pass_mark_percent", "is_published", "is_public"]
+    list_display = ["title", "time_limit", "pass_mark_percent", "is_published", "is_public", "shuffle_questions"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [AssessmentQuestionInline]
 

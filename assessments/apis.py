@@ -47,7 +47,8 @@ class QuestionSerializer(serializers.Serializer):
     def get_options(self, question) -> list[dict]:
         if question.kind not in (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE, Question.Kind.TRUE_FALSE):
             return []
-        return [{"id": o.id, "text": o.text} for o in question.options.all()]
+        options = getattr(question, "display_options", None)
+        return [{"id": o.id, "text": o.text} for o in (options if options is not None else question.options.all())]
 
     def get_unit(self, question) -> str:
         return question.numeric.unit if question.kind == Question.Kind.NUMERIC else ""

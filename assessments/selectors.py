@@ -1,3 +1,4 @@
+import random
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -97,8 +98,8 @@ def attempt_check_owner(*, user: User, attempt: Attempt) -> None:
 
 
 def attempt_responses(*, attempt: Attempt) -> list[Response]:
-    """Responses in the assessment's order, with everything a candidate-facing page shows."""
-    order = {item.question_id: (item.order, item.id) for item in attempt.assessment.items.all()}
+    """Responses in the attempt's order (shuffled per attempt if the assessment says so), with
+    everything a candidate-facing page shows; `question.display_options` is the option order."""
     responses = (
         Response.objects.filter(attempt=attempt)
         .select_related("question__code", "question__numeric")
@@ -113,7 +114,13 @@ def attempt_responses(*, attempt: Attempt) -> list[Response]:
             ),
         )
     )
-    return sorted(responses, key=lambda r: order.get(r.question_id, (1 << 30, r.id)))
+    responses = sorted(responses, key=lambda r: (r.position, r.id))
+    for response in responses:
+        options = list(response.question.options.all())
+        if attempt.assessment.shuffle_options:
+            random.Random(f"{attempt.seed}:{response.question_id}").shuffle(options)
+        response.question.display_options = options
+    return responses
 
 
 def submission_get_for_user(*, user: User, submission_id: int) -> Submission:

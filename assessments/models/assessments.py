@@ -17,6 +17,8 @@ class Assessment(BaseModel):
     pass_mark_percent = models.PositiveSmallIntegerField(default=60, validators=[MaxValueValidator(100)])
     is_published = models.BooleanField(default=False)
     is_public = models.BooleanField(default=False, help_text="Open to every signed-in user without an invitation.")
+    shuffle_questions = models.BooleanField(default=False, help_text="Each attempt gets its own order (from its seed).")
+    shuffle_options = models.BooleanField(default=False, help_text="Each attempt gets its own option order (from its seed).")
     questions = models.ManyToManyField(Question, through="AssessmentQuestion", related_name="assessments")
 
     class Meta:

@@ -73,6 +73,7 @@ class Response(BaseModel):
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="responses")
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="responses")
     answer = models.JSONField(default=dict)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Where the question stands in this attempt.")
     score = models.FloatField(null=True, blank=True)
     max_score = models.FloatField()
     graded_at = models.DateTimeField(null=True, blank=True)

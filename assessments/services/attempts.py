@@ -58,8 +58,12 @@ def attempt_start(*, candidate: User, assessment: Assessment) -> tuple[Attempt, 
     except IntegrityError:
         # A concurrent request started it first (one open attempt per candidate): resume that one.
         return Attempt.objects.get(candidate=candidate, assessment=assessment, state=Attempt.State.IN_PROGRESS), False
+    order = list(questions)
+    if assessment.shuffle_questions:
+        random.Random(attempt.seed).shuffle(order)  # fixed by the seed: a reload shows the same order
     Response.objects.bulk_create(
-        Response(attempt=attempt, question=q, answer={}, max_score=float(q.points)) for q in questions
+        Response(attempt=attempt, question=q, answer={}, max_score=float(q.points), position=i)
+        for i, q in enumerate(order)
     )
     Question.objects.filter(id__in=[q.id for q in questions]).update(exposure_count=F("exposure_count") + 1)
 

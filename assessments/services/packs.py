@@ -198,6 +198,8 @@ def assessment_upsert(*, data: dict, questions: dict[str, Question]) -> Assessme
             "pass_mark_percent": data["pass_mark_percent"],
             "is_published": data.get("published", True),
             "is_public": data.get("public", False),
+            "shuffle_questions": data.get("shuffle_questions", False),
+            "shuffle_options": data.get("shuffle_options", False),
         },
     )
     if not assessment.attempts.exists():  # never reshuffle an assessment someone has taken
@@ -309,6 +311,7 @@ def pack_write(*, questions, path: Path, assessments=()) -> Path:
             {"slug": a.slug, "title": a.title, "description": a.description,
              "time_limit_minutes": a.time_limit.total_seconds() / 60, "pass_mark_percent": a.pass_mark_percent,
              "published": a.is_published, "public": a.is_public,
+             "shuffle_questions": a.shuffle_questions, "shuffle_options": a.shuffle_options,
              "questions": [item.question.slug for item in a.items.select_related("question").order_by("order", "id")]}
             for a in assessments
         ],

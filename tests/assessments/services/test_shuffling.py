@@ -1,0 +1,40 @@
+"""Shuffled assessments: each attempt's order of questions and options comes from its seed."""
+
+import pytest
+
+from assessments.models import Attempt, Option, Question
+from assessments.selectors import attempt_responses
+from assessments.services import attempt_start
+from tests.assessments.factories import QuestionFactory, assessment_with, invite
+
+pytestmark = pytest.mark.django_db
+
+
+def choice(i: int) -> Question:
+    question = QuestionFactory(kind=Question.Kind.SINGLE_CHOICE, title=f"Q{i}")
+    for j in range(5):
+        Option.objects.create(question=question, text=f"option {j}", is_correct=j == 0, order=j)
+    return question
+
+
+def orders(attempt: Attempt):
+    responses = attempt_responses(attempt=attempt)
+    return [r.question.title for r in responses], {r.question_id: [o.text for o in r.question.display_options] for r in responses}
+
+
+def test_each_attempt_has_its_own_order_fixed_by_its_seed():
+    assessment = assessment_with(*[choice(i) for i in range(8)], shuffle_questions=True, shuffle_options=True, is_public=True)
+    first, _ = attempt_start(candidate=invite(assessment).candidate, assessment=assessment)
+    second, _ = attempt_start(candidate=invite(assessment).candidate, assessment=assessment)
+    assert orders(first) == orders(first)  # a reload shows the same order
+    assert orders(first) != orders(second)  # (8! x 5!^8 orders: equal only by a miracle)
+    assert sorted(orders(first)[0]) == sorted(f"Q{i}" for i in range(8))
+
+
+def test_without_shuffling_the_assessment_order_holds():
+    questions = [choice(i) for i in range(4)]
+    assessment = assessment_with(*questions)
+    attempt, _ = attempt_start(candidate=invite(assessment).candidate, assessment=assessment)
+    titles, options = orders(attempt)
+    assert titles == ["Q0", "Q1", "Q2", "Q3"]
+    assert all(texts == [f"option {j}" for j in range(5)] for texts in options.values())
