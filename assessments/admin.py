@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 
 from assessments.models import (
     Assessment,
+    AssessmentDraw,
     AssessmentQuestion,
     Attempt,
     CodeSpec,
@@ -162,11 +163,17 @@ class AssessmentQuestionInline(admin.TabularInline):
     autocomplete_fields = ["question"]
 
 
+class AssessmentDrawInline(admin.TabularInline):
+    model = AssessmentDraw
+    extra = 0
+    fields = ["order", "count", "skill", "difficulty", "kind"]
+
+
 @admin.register(Assessment)
 class AssessmentAdmin(admin.ModelAdmin):
     list_display = ["title", "time_limit", "pass_mark_percent", "is_published", "is_public", "shuffle_questions"]
     prepopulated_fields = {"slug": ["title"]}
-    inlines = [AssessmentQuestionInline]
+    inlines = [AssessmentQuestionInline, AssessmentDrawInline]
 
 
 @admin.register(Invitation)

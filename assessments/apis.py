@@ -1,6 +1,5 @@
 """Candidate REST API (v1). Thin adapters: validate, call one service or selector, serialize."""
 
-from django.db.models import Count
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -135,7 +134,6 @@ class AssessmentListApi(APIView):
     @extend_schema(responses={200: OutputSerializer(many=True), **ERRORS}, summary="Assessments I may take")
     def get(self, request):
         assessments = selectors.assessment_list_for_user(user=request.user)
-        assessments = assessments.annotate(question_count=Count("items", distinct=True))
         return HttpResponse(self.OutputSerializer(assessments, many=True).data)
 
 

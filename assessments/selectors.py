@@ -2,12 +2,15 @@ import random
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
 from assessments.models import (
     Assessment,
+    AssessmentDraw,
+    AssessmentQuestion,
     Attempt,
     CodeTest,
     Invitation,
@@ -17,7 +20,7 @@ from assessments.models import (
     Response,
     Submission,
 )
-from common.exceptions import ApplicationError, NotFound
+from common.exceptions import ApplicationError, Conflict, NotFound
 
 
 @dataclass
@@ -54,8 +57,11 @@ def assessment_access(*, user: User, assessment: Assessment) -> Access:
 def assessment_list_for_user(*, user: User) -> QuerySet[Assessment]:
     """Published assessments the user is invited to (not revoked), or open to everyone."""
     invited = Invitation.objects.filter(candidate=user, revoked_at__isnull=True).values("assessment_id")
+    fixed = AssessmentQuestion.objects.filter(assessment=OuterRef("pk")).values("assessment").annotate(n=Count("id")).values("n")
+    drawn = AssessmentDraw.objects.filter(assessment=OuterRef("pk")).values("assessment").annotate(n=Sum("count")).values("n")
     return (
         Assessment.objects.filter(is_published=True)
+        .annotate(question_count=Coalesce(Subquery(fixed), 0) + Coalesce(Subquery(drawn), 0))
         .filter(Q(is_public=True) | Q(id__in=invited))
         .prefetch_related(
             Prefetch(
@@ -76,8 +82,33 @@ def assessment_get_for_user(*, user: User, assessment_id: int) -> Assessment:
     return assessment
 
 
-def assessment_questions(*, assessment: Assessment) -> list[Question]:
-    return [item.question for item in assessment.items.select_related("question").order_by("order", "id")]
+def assessment_questions(*, assessment: Assessment, seed: int | None = None) -> list[Question]:
+    """The fixed questions, then each draw's questions: published ones matching its filters,
+    not already chosen, sampled by the seed (one attempt's draw is reproducible from it)."""
+    chosen = [item.question for item in assessment.items.select_related("question").order_by("order", "id")]
+    taken = {q.id for q in chosen}
+    for draw in assessment.draws.all():
+        pool = Question.objects.filter(status=Question.Status.PUBLISHED).exclude(id__in=taken)
+        if draw.skill_id:
+            pool = pool.filter(skills=draw.skill_id)
+        if draw.difficulty:
+            pool = pool.filter(difficulty=draw.difficulty)
+        if draw.kind:
+            pool = pool.filter(kind=draw.kind)
+        candidates = list(pool.order_by("id").distinct())
+        if len(candidates) < draw.count:
+            raise Conflict(
+                "This assessment is not ready yet: a question pool is too small.",
+                {"draw": str(draw), "available": len(candidates)},
+            )
+        picked = random.Random(f"{seed}:draw:{draw.id}").sample(candidates, draw.count)
+        chosen += picked
+        taken |= {q.id for q in picked}
+    return chosen
+
+
+def assessment_question_count(*, assessment: Assessment) -> int:
+    return assessment.items.count() + sum(d.count for d in assessment.draws.all())
 
 
 def attempt_get_for_user(*, user: User, attempt_id: int) -> Attempt:
@@ -248,12 +279,12 @@ def submission_public_result(*, submission: Submission, full: bool = False) -> d
             "hidden": not test.get("sample"),
             "passed": test.get("verdict") == "AC",
         }
-        entry.update({field: test.get(field) for field in _FEEDBACK_FIELDS[policy] if field in test})
+        entry.update({name: test.get(name) for name in _FEEDBACK_FIELDS[policy] if name in test})
         if not is_run:
             # On Submit every test's input shares the box with the candidate's code, which can
             # write any of them into the text it controls: its messages, values, output.
-            for field in CANDIDATE_CONTROLLED:
-                entry.pop(field, None)
+            for name in CANDIDATE_CONTROLLED:
+                entry.pop(name, None)
         tests.append(entry)
     public = {"tests": tests}
     if is_run:

@@ -4,7 +4,6 @@ every form also works without it."""
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -39,7 +38,7 @@ def invitation_open(request, token: str):
 
 @login_required
 def home(request):
-    assessments = selectors.assessment_list_for_user(user=request.user).annotate(question_count=Count("items"))
+    assessments = selectors.assessment_list_for_user(user=request.user)
     recent = []
     if request.user.is_staff:
         recent = Attempt.objects.select_related("candidate", "assessment").order_by("-started_at")[:20]
@@ -58,7 +57,7 @@ def assessment_detail(request, assessment_id: int):
             "assessment": assessment,
             "access": access,
             "attempts": attempts,
-            "question_count": assessment.items.count(),
+            "question_count": selectors.assessment_question_count(assessment=assessment),
             "time_limit_minutes": round((assessment.time_limit + access.extra_time).total_seconds() / 60),
         },
     )

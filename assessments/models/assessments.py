@@ -42,6 +42,25 @@ def _new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+class AssessmentDraw(BaseModel):
+    """A section that draws `count` published questions from the pool matching its filters;
+    each attempt's draw is fixed by its seed."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="draws")
+    count = models.PositiveSmallIntegerField()
+    skill = models.ForeignKey("assessments.Skill", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    difficulty = models.CharField(max_length=10, choices=Question.Difficulty.choices, blank=True)
+    kind = models.CharField(max_length=20, choices=Question.Kind.choices, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self):
+        filters = ", ".join(x for x in (self.skill and self.skill.name, self.difficulty, self.kind) if x) or "any question"
+        return f"{self.count} from {filters}"
+
+
 class Invitation(BaseModel):
     """A candidate may take an assessment: a single-use sign-in link with an expiry, an
     availability window for starting, and optional extra time."""

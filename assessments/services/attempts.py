@@ -40,7 +40,8 @@ def attempt_start(*, candidate: User, assessment: Assessment) -> tuple[Attempt, 
         raise Conflict(access.reason, {"assessment": assessment.id})
 
     now = timezone.now()
-    questions = assessment_questions(assessment=assessment)
+    seed = random.SystemRandom().randrange(2**62)
+    questions = assessment_questions(assessment=assessment, seed=seed)
     unpublished = [q.slug for q in questions if q.status != Question.Status.PUBLISHED]
     if unpublished:
         raise Conflict("This assessment is not ready yet: some of its questions are not published.",
@@ -50,7 +51,7 @@ def attempt_start(*, candidate: User, assessment: Assessment) -> tuple[Attempt, 
             attempt = Attempt.objects.create(
                 candidate=candidate,
                 assessment=assessment,
-                seed=random.SystemRandom().randrange(2**62),
+                seed=seed,
                 started_at=now,
                 deadline=now + assessment.time_limit + access.extra_time,
                 max_score=float(sum(q.points for q in questions)),

@@ -12,6 +12,7 @@ from django.utils.text import slugify
 
 from assessments.models import (
     Assessment,
+    AssessmentDraw,
     AssessmentQuestion,
     CodeSpec,
     CodeTest,
@@ -202,7 +203,14 @@ def assessment_upsert(*, data: dict, questions: dict[str, Question]) -> Assessme
             "shuffle_options": data.get("shuffle_options", False),
         },
     )
-    if not assessment.attempts.exists():  # never reshuffle an assessment someone has taken
+    if not assessment.attempts.exists():  # never rebuild an assessment someone has taken
+        assessment.draws.all().delete()
+        for i, draw in enumerate(data.get("draws") or []):
+            skill = Skill.objects.filter(slug=draw["skill"]).first() if draw.get("skill") else None
+            if draw.get("skill") and skill is None:
+                raise PackError(f"assessment {data['slug']}: draw {i + 1}: unknown skill {draw['skill']}")
+            AssessmentDraw.objects.create(assessment=assessment, count=int(draw["count"]), skill=skill,
+                                          difficulty=draw.get("difficulty", ""), kind=draw.get("kind", ""), order=i)
         unknown = [slug for slug in data["questions"] if slug not in questions and not Question.objects.filter(slug=slug).exists()]
         if unknown:
             raise PackError(f"assessment {data['slug']}: unknown question(s) {', '.join(unknown)}")
@@ -312,6 +320,8 @@ def pack_write(*, questions, path: Path, assessments=()) -> Path:
              "time_limit_minutes": a.time_limit.total_seconds() / 60, "pass_mark_percent": a.pass_mark_percent,
              "published": a.is_published, "public": a.is_public,
              "shuffle_questions": a.shuffle_questions, "shuffle_options": a.shuffle_options,
+             "draws": [{"count": d.count, "skill": d.skill.slug if d.skill else "", "difficulty": d.difficulty,
+                        "kind": d.kind} for d in a.draws.select_related("skill")],
              "questions": [item.question.slug for item in a.items.select_related("question").order_by("order", "id")]}
             for a in assessments
         ],
