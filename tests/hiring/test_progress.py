@@ -1,0 +1,44 @@
+"""The candidate's progress page and API: their stages, upcoming assessments, scores, skills —
+and nobody else's."""
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from assessments.models import Attempt
+from assessments.services import attempt_start, attempt_submit, response_save
+from hiring.services import application_create, application_move, role_create
+from tests.accounts.factories import UserFactory
+from tests.assessments.factories import assessment_with, invite, single_choice_question
+
+pytestmark = pytest.mark.django_db
+
+
+def test_progress_shows_the_candidates_own_stages_scores_and_skills(client):
+    role = role_create(slug="ds", title="Data Scientist")
+    question = single_choice_question()
+    assessment = assessment_with(question, title="Stats screen")
+    candidate = invite(assessment).candidate
+    application = application_create(role=role, candidate=candidate)
+    application_move(application_id=application.id, to_stage=role.stages.get(slug="screening-call"), actor=None)
+    upcoming = assessment_with(single_choice_question(), title="Next one")
+    invite(upcoming, candidate=candidate)
+    attempt, _ = attempt_start(candidate=candidate, assessment=assessment)
+    response_save(attempt_id=attempt.id, question_id=question.id, answer={"choice": question.options.get(is_correct=True).id})
+    attempt_submit(attempt_id=attempt.id, submitted_by=Attempt.SubmittedBy.CANDIDATE)
+
+    api = APIClient()
+    api.force_authenticate(candidate)
+    data = api.get("/api/me/progress/").json()
+    assert [s["status"] for s in data["pipeline"][0]["stages"]] == ["done", "current", "next", "next", "next"]
+    assert [u["title"] for u in data["upcoming"]] == ["Next one"]
+    assert data["history"][0]["percent"] == 100.0 and data["history"][0]["passed"] is True
+    assert data["skills"] == [{"skill": "statistical-analysis", "name": "Statistical analysis", "percent": 100.0}]
+
+    client.force_login(candidate)
+    page = client.get(reverse("progress")).content.decode()
+    assert "Data Scientist" in page and "Next one" in page and "Statistical analysis" in page
+
+    other = APIClient()
+    other.force_authenticate(UserFactory())
+    assert other.get("/api/me/progress/").json() == {"pipeline": [], "upcoming": [], "history": [], "skills": []}
