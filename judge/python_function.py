@@ -15,13 +15,13 @@ from __future__ import annotations
 import json
 import keyword
 import math
-import secrets
 import signal
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from judge import checkers, runtimes
+from judge.channel import RecordReader
 from judge.errors import JudgeError, SandboxUnavailable
 from judge.sandbox import RunMeter, RunOutcome, SandboxLimits, run_in_sandbox, sandbox_problems
 from judge.types import FunctionSpec, FunctionTest, JudgeResult, Limits, TestResult, Verdict, clean_text
@@ -265,10 +265,8 @@ class _Collector:
         self.runtime = runtime
         self.batch = batch
         self.expected_indices = set(batch)
-        self.nonce = secrets.token_hex(16)
-        self._prefix = self.nonce.encode("ascii") + b" "
-        self._buffer = bytearray()
-        self._skipping = False  # inside an over-long line: drop bytes up to the next newline
+        self._records = RecordReader(MAX_RECORD_BYTES + 256)
+        self.nonce = self._records.nonce
         self.hello = False
         self.args_ready = False
         self.arg_error: str | None = None
@@ -286,19 +284,8 @@ class _Collector:
 
     # -- ChannelSink -----------------------------------------------------------------------
     def feed(self, data: bytes, meter: RunMeter) -> None:
-        while data:
-            newline = data.find(b"\n")
-            chunk, data = (data, b"") if newline < 0 else (data[:newline], data[newline + 1 :])
-            if not self._skipping:
-                self._buffer += chunk
-                if len(self._buffer) > MAX_RECORD_BYTES + 256:
-                    self._buffer.clear()
-                    self._skipping = True
-            if newline >= 0:
-                if not self._skipping:
-                    self._line(bytes(self._buffer), meter)
-                self._buffer.clear()
-                self._skipping = False
+        for record in self._records.feed(data):
+            self._record(record, meter)
 
     def expired(self, meter: RunMeter) -> str | None:
         if not self.hello or self.compile_error is not None or self.import_failure is not None:
@@ -315,15 +302,7 @@ class _Collector:
         return None
 
     # -- records ---------------------------------------------------------------------------
-    def _line(self, line: bytes, meter: RunMeter) -> None:
-        if not line.startswith(self._prefix):
-            return
-        try:
-            record = json.loads(line[len(self._prefix) :], parse_constant=_reject_constant)
-        except (ValueError, RecursionError):
-            return
-        if type(record) is not dict:
-            return
+    def _record(self, record: dict, meter: RunMeter) -> None:
         kind = record.get("k")
         accepted = False
         if kind == "hello" and not self.hello:
@@ -379,10 +358,6 @@ class _Collector:
 
     def unfinished_ms(self, outcome: RunOutcome) -> int:
         return max(0, int((outcome.cpu_time_s - self._phase_cpu) * 1000))
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not allowed in a record")
 
 
 def _grade(spec: FunctionSpec, test: FunctionTest, record: dict, runtime: FunctionRuntime) -> TestResult:

@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import json
 import math
-import secrets
 import signal
 import threading
 from pathlib import Path
 
 from judge import checkers, runtimes
+from judge.channel import RecordReader
 from judge.errors import JudgeError
 from judge.python_function import check_sandbox
 from judge.sandbox import RunMeter, RunOutcome, SandboxLimits, run_in_sandbox
@@ -372,8 +372,8 @@ class _SqlCollector:
         self.spec = spec
         self.query = query
         self.batch = batch
-        self.nonce = secrets.token_hex(16)
-        self._prefix = self.nonce.encode("ascii") + b" "
+        self._records = RecordReader(MAX_RESULT_BYTES + 8192, allow_constants=True)
+        self.nonce = self._records.nonce
         fixtures: list[str] = []
         self._fixture_of: dict[int, int] = {}
         self._owner: dict[int, int] = {}
@@ -385,8 +385,6 @@ class _SqlCollector:
             self._fixture_of[i] = fixtures.index(sql)
         self.fixtures = fixtures
         self.n_fixtures = len(fixtures)
-        self._buffer = bytearray()
-        self._skipping = False
         self.hello = False
         self.fixture_error: tuple[int, str] | None = None
         self.records: dict[int, dict] = {}
@@ -417,19 +415,8 @@ class _SqlCollector:
 
     # ChannelSink
     def feed(self, data: bytes, meter: RunMeter) -> None:
-        while data:
-            newline = data.find(b"\n")
-            chunk, data = (data, b"") if newline < 0 else (data[:newline], data[newline + 1 :])
-            if not self._skipping:
-                self._buffer += chunk
-                if len(self._buffer) > MAX_RESULT_BYTES + 8192:
-                    self._buffer.clear()
-                    self._skipping = True
-            if newline >= 0:
-                if not self._skipping:
-                    self._line(bytes(self._buffer), meter)
-                self._buffer.clear()
-                self._skipping = False
+        for record in self._records.feed(data):
+            self._record(record, meter)
 
     def expired(self, meter: RunMeter) -> str | None:
         if self._running is None:
@@ -440,15 +427,7 @@ class _SqlCollector:
             return "wall"
         return None
 
-    def _line(self, line: bytes, meter: RunMeter) -> None:
-        if not line.startswith(self._prefix):
-            return
-        try:
-            record = json.loads(line[len(self._prefix) :])
-        except (ValueError, RecursionError):
-            return
-        if type(record) is not dict:
-            return
+    def _record(self, record: dict, meter: RunMeter) -> None:
         kind = record.get("k")
         if kind == "hello":
             self.hello = True
