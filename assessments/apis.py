@@ -179,8 +179,7 @@ class ResponseSaveApi(APIView):
         description=ANSWER_DOC,
     )
     def put(self, request, attempt_id: int, question_id: int):
-        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
-        selectors.attempt_check_owner(user=request.user, attempt=attempt)
+        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id, to_change=True)
         response = services.response_save(attempt_id=attempt.id, question_id=question_id, answer=request.data)
         return HttpResponse(self.OutputSerializer(response).data)
 
@@ -231,8 +230,7 @@ class SubmissionCreateApi(APIView):
     def post(self, request, attempt_id: int, question_id: int):
         data = CodeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
-        selectors.attempt_check_owner(user=request.user, attempt=attempt)
+        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id, to_change=True)
         submission = services.submission_create(
             attempt_id=attempt.id, question_id=question_id, kind=self.kind, answer=dict(data.validated_data)
         )
@@ -253,8 +251,7 @@ class SubmissionDetailApi(APIView):
 class AttemptSubmitApi(APIView):
     @extend_schema(request=None, responses={200: AttemptOutputSerializer, **ERRORS}, summary="Finish early")
     def post(self, request, attempt_id: int):
-        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
-        selectors.attempt_check_owner(user=request.user, attempt=attempt)
+        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id, to_change=True)
         attempt = services.attempt_submit(attempt_id=attempt.id, submitted_by=Attempt.SubmittedBy.CANDIDATE)
         return HttpResponse(AttemptOutputSerializer(attempt_payload(attempt)).data)
 

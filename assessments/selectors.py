@@ -111,21 +111,18 @@ def assessment_question_count(*, assessment: Assessment) -> int:
     return assessment.items.count() + sum(d.count for d in assessment.draws.all())
 
 
-def attempt_get_for_user(*, user: User, attempt_id: int) -> Attempt:
-    """The attempt if the user owns it (or is staff); 404 otherwise, so ids reveal nothing."""
+def attempt_get_for_user(*, user: User, attempt_id: int, to_change: bool = False) -> Attempt:
+    """The attempt if the user owns it or is staff; 404 otherwise, so ids reveal nothing.
+    Staff may read any attempt, but only its candidate may change it (`to_change`: 403)."""
     attempts = Attempt.objects.select_related("assessment", "candidate")
     if not user.is_staff:
         attempts = attempts.filter(candidate=user)
     attempt = attempts.filter(pk=attempt_id).first()
     if attempt is None:
         raise NotFound("Attempt not found.")
-    return attempt
-
-
-def attempt_check_owner(*, user: User, attempt: Attempt) -> None:
-    """Staff may read any attempt, but only its candidate may answer or hand it in."""
-    if attempt.candidate_id != user.id:
+    if to_change and attempt.candidate_id != user.id:
         raise ApplicationError("Only the candidate can change this attempt.", status=403)
+    return attempt
 
 
 def attempt_responses(*, attempt: Attempt) -> list[Response]:

@@ -98,29 +98,12 @@ def attempt_take(request, attempt_id: int):
 @require_POST
 def response_save(request, attempt_id: int, question_id: int):
     """The no-JavaScript path of autosave: one form per question."""
-    attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
-    selectors.attempt_check_owner(user=request.user, attempt=attempt)
-    post = request.POST
-    answer = {
-        "choice": post.get("choice"),
-        "choices": post.getlist("choices"),
-        "value": post.get("value"),
-        "source": post.get("source"),
-        "language": post.get("language"),
-        "text": post.get("text"),
-    }
-    kind = post.get("kind")
-    keep = {
-        Question.Kind.SINGLE_CHOICE: ["choice"],
-        Question.Kind.TRUE_FALSE: ["choice"],
-        Question.Kind.SHORT_TEXT: ["text"],
-        Question.Kind.FREE_TEXT: ["text"],
-        Question.Kind.MULTIPLE_CHOICE: ["choices"],
-        Question.Kind.NUMERIC: ["value"],
-        Question.Kind.CODE: ["source", "language"],
-    }.get(kind, [])
+    attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id, to_change=True)
+    # Each kind's form posts its own fields; answer_clean reads only those of the question's kind.
+    answer = {k: v for k in ("choice", "value", "text", "source", "language") if (v := request.POST.get(k)) is not None}
+    answer["choices"] = request.POST.getlist("choices")
     try:
-        services.response_save(attempt_id=attempt.id, question_id=question_id, answer={k: answer[k] for k in keep})
+        services.response_save(attempt_id=attempt.id, question_id=question_id, answer=answer)
         messages.success(request, "Answer saved.")
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -132,8 +115,7 @@ def response_save(request, attempt_id: int, question_id: int):
 @login_required
 @require_POST
 def attempt_submit(request, attempt_id: int):
-    attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
-    selectors.attempt_check_owner(user=request.user, attempt=attempt)
+    attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id, to_change=True)
     try:
         services.attempt_submit(attempt_id=attempt.id, submitted_by=Attempt.SubmittedBy.CANDIDATE)
     except ApplicationError as exc:

@@ -99,6 +99,10 @@ def attempt_submit(*, attempt_id: int, submitted_by: str) -> Attempt:
     )
     from assessments.services.submissions import submission_enqueue
 
+    latest_submits = {  # the newest Submit per question, in one query
+        submission.question_id: submission
+        for submission in Submission.objects.filter(attempt=attempt, kind=Submission.Kind.SUBMIT).order_by("created_at", "id")
+    }
     for response in responses:
         question = response.question
         if question.kind != Question.Kind.CODE:
@@ -107,11 +111,7 @@ def attempt_submit(*, attempt_id: int, submitted_by: str) -> Attempt:
             response.save(update_fields=["score", "graded_at", "updated_at"])
             continue
         source = response.answer.get("source", "")
-        latest = (
-            Submission.objects.filter(attempt=attempt, question=question, kind=Submission.Kind.SUBMIT)
-            .order_by("-created_at", "-id")
-            .first()
-        )
+        latest = latest_submits.get(question.id)
         if latest is not None and latest.source == source and latest.status != Submission.Status.ERROR:
             if latest.status == Submission.Status.DONE:
                 response_score_from_submission(response=response, submission=latest)
