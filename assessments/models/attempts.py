@@ -8,6 +8,11 @@ from assessments.models.questions import Question
 from common.models import BaseModel
 
 
+def score_in_range(upper, *, name: str) -> models.CheckConstraint:
+    """A score is unset, or between 0 and `upper` (a number or another column)."""
+    return models.CheckConstraint(condition=Q(score__isnull=True) | (Q(score__gte=0) & Q(score__lte=upper)), name=name)
+
+
 class Attempt(BaseModel):
     class State(models.TextChoices):
         IN_PROGRESS = "in_progress", "In progress"
@@ -45,10 +50,7 @@ class Attempt(BaseModel):
                 name="attempt_one_open_per_candidate",
             ),
             models.CheckConstraint(condition=Q(deadline__gt=models.F("started_at")), name="attempt_deadline_after_start"),
-            models.CheckConstraint(
-                condition=Q(score__isnull=True) | (Q(score__gte=0) & Q(score__lte=models.F("max_score"))),
-                name="attempt_score_in_range",
-            ),
+            score_in_range(models.F("max_score"), name="attempt_score_in_range"),
         ]
         indexes = [models.Index(fields=["state", "deadline"])]
 
@@ -86,10 +88,7 @@ class Response(BaseModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["attempt", "question"], name="response_unique_per_question"),
-            models.CheckConstraint(
-                condition=Q(score__isnull=True) | (Q(score__gte=0) & Q(score__lte=models.F("max_score"))),
-                name="response_score_in_range",
-            ),
+            score_in_range(models.F("max_score"), name="response_score_in_range"),
         ]
 
 
@@ -142,9 +141,7 @@ class Submission(BaseModel):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "enqueued_at"])]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(score__isnull=True) | (Q(score__gte=0) & Q(score__lte=1)), name="submission_score_fraction"
-            ),
+            score_in_range(1, name="submission_score_fraction"),
         ]
 
     @property
