@@ -51,6 +51,15 @@ def test_output_beyond_the_cap_kills_the_run_and_is_truncated():
     assert len(outcome.stdout) + len(outcome.stderr) <= LIMITS.output_bytes
 
 
+PF_EXITING = 0x4  # include/linux/sched.h
+
+
+def _exiting(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        after_name = f.read().rsplit(")", 1)[1].split()
+    return after_name[0] in ("Z", "X", "x") or int(after_name[6]) & PF_EXITING
+
+
 def test_every_process_of_the_run_is_in_the_runs_own_cgroup(slot_processes):
     seen = {}  # pid -> (uid, /proc/pid/cgroup)
 
@@ -63,7 +72,11 @@ def test_every_process_of_the_run_is_in_the_runs_own_cgroup(slot_processes):
             for pid, uid in uids.items():
                 try:
                     with open(f"/proc/{pid}/cgroup") as f:
-                        seen[pid] = (uid, f.read())
+                        text = f.read()
+                    # A process already exiting has left its cgroup (the kernel shows "/"):
+                    # only a reading taken while it was still running counts.
+                    if not _exiting(pid):
+                        seen[pid] = (uid, text)
                 except OSError:
                     pass
             time.sleep(0.01)
