@@ -1,6 +1,13 @@
+from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 
 from assessments.models import (
+    AnswerPart,
     Assessment,
     AssessmentDraw,
     AssessmentQuestion,
@@ -12,6 +19,9 @@ from assessments.models import (
     Option,
     ProgramTest,
     Question,
+    QuestionVariant,
+    Regrade,
+    RegradeItem,
     Response,
     Skill,
     Submission,
@@ -19,9 +29,20 @@ from assessments.models import (
     TestGroup,
     TextAnswer,
 )
+from assessments.services.imports import questions_import_upload
+from assessments.services.packs import pack_zip
+from assessments.services.regrades import (
+    regrade_accept,
+    regrade_candidates,
+    regrade_discard,
+    regrade_start,
+    regrade_summary,
+)
 from assessments.services.invitations import invitation_resend, invitation_revoke, invitation_send
 from assessments.services.submissions import submission_requeue
 from assessments.services.validation import question_set_status
+from assessments.services.variants import question_variants_discard
+from assessments.services.versions import question_content_changed, question_snapshot, question_version_commit
 from common.exceptions import ApplicationError
 
 
@@ -85,45 +106,162 @@ class SupportFileInline(admin.StackedInline):
     extra = 0
 
 
+class AnswerPartInline(admin.TabularInline):
+    model = AnswerPart
+    extra = 0
+    fields = ["order", "key", "label", "policy", "abs_tol", "rel_tol", "digits", "weight", "unit"]
+
+
+class VariantInline(admin.TabularInline):
+    model = QuestionVariant
+    extra = 0
+    fields = ["index", "seed", "params", "answers", "dataset_names"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = False
+    max_num = 0
+
+    @admin.display(description="Datasets")
+    def dataset_names(self, variant):
+        return ", ".join(sorted(variant.datasets)) or "—"
+
+
+class VersionFilter(admin.SimpleListFilter):
+    title = "version"
+    parameter_name = "versions"
+
+    def lookups(self, request, model_admin):
+        return [("past", "Past versions")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "past":
+            return queryset.filter(version_of__isnull=False)
+        return queryset.filter(version_of__isnull=True)
+
+
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
-    list_display = ["title", "kind", "status", "difficulty", "points", "skill_list", "exposure_count"]
-    list_filter = ["status", "kind", "difficulty", "skills", "category"]
-    readonly_fields = ["exposure_count", "author"]
-    actions = ["validate", "publish", "retire"]
-
-    def save_model(self, request, obj, form, change):
-        if not change and obj.author_id is None:
-            obj.author = request.user
-        super().save_model(request, obj, form, change)
-
-    @admin.action(description="Validate (the answer key must hold; code runs in the sandbox)")
-    def validate(self, request, queryset):
-        self._set_status(request, queryset, Question.Status.VALIDATED)
-
-    @admin.action(description="Publish (validates first)")
-    def publish(self, request, queryset):
-        self._set_status(request, queryset, Question.Status.PUBLISHED)
-
-    @admin.action(description="Retire")
-    def retire(self, request, queryset):
-        self._set_status(request, queryset, Question.Status.RETIRED)
-
-    def _set_status(self, request, queryset, status):
-        done = 0
-        for question in queryset:
-            try:
-                question_set_status(question=question, status=status)
-                done += 1
-            except ApplicationError as exc:
-                self.message_user(request, exc.message, messages.ERROR)
-        self.message_user(request, f"{done} question(s) now {status}.", messages.SUCCESS)
+    list_display = ["title", "kind", "status", "version", "check_ok", "difficulty", "points", "skill_list", "exposure_count"]
+    list_filter = [VersionFilter, "status", "kind", "difficulty", "skills", "category"]
+    readonly_fields = ["exposure_count", "author", "version", "version_of", "check_ok", "check_detail", "checked_at"]
+    actions = ["validate", "publish", "retire", "regrade", "export_pack"]
     search_fields = ["title", "slug", "prompt"]
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["skills"]
     inlines = [
-        OptionInline, TextAnswerInline, NumericSpecInline, CodeSpecInline, CodeTestInline, ProgramTestInline, TestGroupInline, SupportFileInline
+        OptionInline, TextAnswerInline, NumericSpecInline, AnswerPartInline, CodeSpecInline, CodeTestInline,
+        ProgramTestInline, TestGroupInline, SupportFileInline,
     ]
+    change_list_template = "admin/assessments/question/change_list.html"
+
+    def get_urls(self):
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="assessments_question_import"),
+            *super().get_urls(),
+        ]
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.version_of_id is not None:
+            return False  # a past version is what some candidates were graded against: view only
+        return super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if not change and obj.author_id is None:
+            obj.author = request.user
+        # What candidates were shown must survive the edit: keep the stored content to compare.
+        request._prep_before = question_snapshot(obj) if change else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        before = getattr(request, "_prep_before", None)
+        if before is None:
+            return
+        archived = question_version_commit(question=form.instance, before=before)
+        if archived is not None:
+            self.message_user(
+                request,
+                f"Saved as version {form.instance.version}. Version {archived.version} stays as candidates saw it; "
+                "use “Regrade past attempts” to review their scores against the new version.",
+                messages.WARNING,
+            )
+        elif question_content_changed(before=before, question=form.instance):
+            question_variants_discard(question=form.instance)
+
+    @admin.action(description="Validate (checked by a grading worker: code and generators run in the sandbox)")
+    def validate(self, request, queryset):
+        self._check(request, queryset, Question.Status.VALIDATED)
+
+    @admin.action(description="Publish (validated first, by a grading worker)")
+    def publish(self, request, queryset):
+        self._check(request, queryset, Question.Status.PUBLISHED)
+
+    def _check(self, request, queryset, status):
+        from assessments.tasks import question_validate
+
+        ids = list(queryset.filter(version_of__isnull=True).values_list("id", flat=True))
+        for question_id in ids:
+            transaction.on_commit(lambda qid=question_id: question_validate.delay(qid, status))
+        self.message_user(
+            request,
+            f"{len(ids)} question(s) queued for checking; each becomes {status} if its answer key holds. "
+            "The outcome appears in the “check” columns.",
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="Retire")
+    def retire(self, request, queryset):
+        done = 0
+        for question in queryset:
+            try:
+                question_set_status(question=question, status=Question.Status.RETIRED)
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+        self.message_user(request, f"{done} question(s) now retired.", messages.SUCCESS)
+
+    @admin.action(description="Regrade past attempts against this version (shows the differences first)")
+    def regrade(self, request, queryset):
+        started = 0
+        for question in queryset.filter(version_of__isnull=True):
+            for assessment in regrade_candidates(question=question):
+                try:
+                    regrade_start(assessment=assessment, question=question, user=request.user)
+                    started += 1
+                except ApplicationError as exc:
+                    self.message_user(request, f"{question.slug} in {assessment.slug}: {exc.message}", messages.ERROR)
+        if not started:
+            self.message_user(request, "No submitted attempt used an older version of these questions.", messages.INFO)
+            return None
+        self.message_user(request, f"{started} regrade(s) started: review and accept them below.", messages.SUCCESS)
+        return redirect("admin:assessments_regrade_changelist")
+
+    @admin.action(description="Export as a question pack (.zip)")
+    def export_pack(self, request, queryset):
+        data = pack_zip(questions=list(queryset.filter(version_of__isnull=True).prefetch_related("skills")))
+        response = HttpResponse(data, content_type="application/zip")
+        response["Content-Disposition"] = 'attachment; filename="questions.zip"'
+        return response
+
+    def import_view(self, request):
+        form = QuestionImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = questions_import_upload(
+                    upload=form.cleaned_data["file"], skip_unsupported=form.cleaned_data["skip_unsupported"]
+                )
+            except ApplicationError as exc:
+                form.add_error("file", f"Nothing was imported. {exc.message}")
+            else:
+                for warning in result.warnings:
+                    self.message_user(request, warning, messages.WARNING)
+                self.message_user(
+                    request, f"Imported {len(result.questions)} question(s) ({result.format}) as drafts.", messages.SUCCESS
+                )
+                return redirect("admin:assessments_question_changelist")
+        context = {**self.admin_site.each_context(request), "form": form, "opts": self.model._meta,
+                   "title": "Import questions"}
+        return TemplateResponse(request, "admin/assessments/question/import.html", context)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("skills")
@@ -136,15 +274,80 @@ class QuestionAdmin(admin.ModelAdmin):
         # Show only the parts that belong to the question's kind (all of them while adding).
         if obj is None:
             return self.inlines
-        return {
+        inlines = {
             Question.Kind.SINGLE_CHOICE: [OptionInline],
             Question.Kind.MULTIPLE_CHOICE: [OptionInline],
             Question.Kind.TRUE_FALSE: [OptionInline],
             Question.Kind.NUMERIC: [NumericSpecInline],
             Question.Kind.SHORT_TEXT: [TextAnswerInline],
             Question.Kind.FREE_TEXT: [],
+            Question.Kind.DATA_ANALYSIS: [AnswerPartInline],
             Question.Kind.CODE: _code_inlines(obj),
         }[obj.kind]
+        return inlines + ([VariantInline] if obj.is_parameterized else [])
+
+
+class QuestionImportForm(forms.Form):
+    file = forms.FileField(help_text="A question pack (.zip of a pack folder, or .yaml), GIFT (.gift/.txt) or Moodle XML (.xml).")
+    skip_unsupported = forms.BooleanField(required=False, help_text="GIFT/Moodle: skip question types Prep does not support.")
+
+
+class RegradeItemInline(admin.TabularInline):
+    model = RegradeItem
+    extra = 0
+    max_num = 0
+    can_delete = False
+    fields = ["candidate", "old_score", "new_score", "difference", "error"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("response__attempt__candidate")
+
+    @admin.display(description="Candidate")
+    def candidate(self, item):
+        return item.response.attempt.candidate
+
+    @admin.display(description="Change")
+    def difference(self, item):
+        if item.new_score is None or item.old_score is None:
+            return "—"
+        delta = item.new_score - item.old_score
+        return "no change" if abs(delta) < 1e-9 else f"{delta:+g}"
+
+
+@admin.register(Regrade)
+class RegradeAdmin(admin.ModelAdmin):
+    list_display = ["question", "assessment", "state", "summary", "created_by", "created_at"]
+    list_filter = ["state"]
+    fields = ["assessment", "question", "state", "summary", "created_by", "decided_by", "decided_at", "detail"]
+    readonly_fields = fields
+    inlines = [RegradeItemInline]
+    actions = ["accept", "discard"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="Scores")
+    def summary(self, regrade):
+        return regrade_summary(regrade=regrade)["text"]
+
+    @admin.action(description="Accept: apply the new scores")
+    def accept(self, request, queryset):
+        self._each(request, queryset, lambda r: regrade_accept(regrade=r, user=request.user), "accepted")
+
+    @admin.action(description="Discard")
+    def discard(self, request, queryset):
+        self._each(request, queryset, lambda r: regrade_discard(regrade=r, user=request.user), "discarded")
+
+    def _each(self, request, queryset, action, done):
+        count = 0
+        for regrade in queryset:
+            try:
+                action(regrade)
+                count += 1
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+        self.message_user(request, f"{count} regrade(s) {done}.", messages.SUCCESS)
 
 
 def _code_inlines(question: Question) -> list:

@@ -1,5 +1,6 @@
 """Candidate REST API (v1). Thin adapters: validate, call one service or selector, serialize."""
 
+from django.http import HttpResponse as DjangoHttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -41,7 +42,17 @@ class QuestionSerializer(serializers.Serializer):
     skills = SkillRefSerializer(many=True, source="skills.all")
     options = serializers.SerializerMethodField()
     unit = serializers.SerializerMethodField()
+    parts = serializers.SerializerMethodField(help_text="Data analysis: the numbers to answer, by key.")
+    datasets = serializers.SerializerMethodField(help_text="Data analysis: this candidate's data (a preview; download by name).")
     code = serializers.SerializerMethodField()
+
+    def get_parts(self, question) -> list[dict]:
+        if question.kind != Question.Kind.DATA_ANALYSIS:
+            return []
+        return [{"key": p.key, "label": p.label, "unit": p.unit} for p in question.parts.all()]
+
+    def get_datasets(self, question) -> list[dict]:
+        return getattr(question, "datasets", [])
 
     def get_options(self, question) -> list[dict]:
         if question.kind not in (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE, Question.Kind.TRUE_FALSE):
@@ -246,6 +257,18 @@ class SubmissionDetailApi(APIView):
     def get(self, request, submission_id: int):
         submission = selectors.submission_get_for_user(user=request.user, submission_id=submission_id)
         return HttpResponse(SubmissionOutputSerializer(submission_payload(submission, full=request.user.is_staff)).data)
+
+
+class ResponseDatasetApi(APIView):
+    """One of the candidate's datasets for a data-analysis question, as a CSV download."""
+
+    def get(self, request, attempt_id: int, question_id: int, name: str):
+        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
+        text = selectors.response_dataset(attempt=attempt, question_id=question_id, name=name)
+        response = DjangoHttpResponse(text, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 class AttemptSubmitApi(APIView):

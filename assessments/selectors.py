@@ -20,6 +20,7 @@ from assessments.models import (
     Response,
     Submission,
 )
+from assessments.variants import dataset_preview, variant_apply
 from common.exceptions import ApplicationError, Conflict, NotFound
 
 
@@ -130,9 +131,10 @@ def attempt_responses(*, attempt: Attempt) -> list[Response]:
     everything a candidate-facing page shows; `question.display_options` is the option order."""
     responses = (
         Response.objects.filter(attempt=attempt)
-        .select_related("question__code", "question__numeric")
+        .select_related("question__code", "question__numeric", "variant")
         .prefetch_related(
             "question__skills",
+            "question__parts",
             Prefetch("question__options", queryset=Option.objects.order_by("order", "id")),
             Prefetch("question__code_tests", queryset=CodeTest.objects.filter(is_sample=True), to_attr="sample_tests"),
             Prefetch(
@@ -145,9 +147,14 @@ def attempt_responses(*, attempt: Attempt) -> list[Response]:
     responses = sorted(responses, key=lambda r: (r.position, r.id))
     for response in responses:
         options = list(response.question.options.all())
-        if attempt.assessment.shuffle_options:
-            random.Random(f"{attempt.seed}:{response.question_id}").shuffle(options)
+        if attempt.assessment.shuffle_options:  # by family: a new version keeps the attempt's order
+            random.Random(f"{attempt.seed}:{response.question.family_id}").shuffle(options)
         response.question.display_options = options
+        variant_apply(question=response.question, variant=response.variant)
+        if response.variant is not None:
+            response.datasets = response.question.datasets = [
+                {"name": name, **dataset_preview(text)} for name, text in sorted(response.variant.datasets.items())
+            ]
     return responses
 
 
@@ -325,6 +332,8 @@ def attempt_report(*, attempt: Attempt) -> dict:
             "max_score": response.max_score,
             "status": _response_status(response) if _is_answered(response.answer) or response.score is None else "unanswered",
         }
+        if attempt.assessment.show_explanations and attempt.state == Attempt.State.GRADED and question.explanation:
+            item["explanation"] = question.explanation
         submission = latest.get(question.id)
         if question.kind == Question.Kind.CODE and submission is not None:
             item["submission"] = {
@@ -355,7 +364,7 @@ def attempt_report(*, attempt: Attempt) -> dict:
 
 
 def _is_answered(answer: dict) -> bool:
-    return any(v not in (None, "", []) for v in answer.values())
+    return any(_is_answered(v) if isinstance(v, dict) else v not in (None, "", []) for v in answer.values())
 
 
 def _response_status(response: Response) -> str:
@@ -364,3 +373,21 @@ def _response_status(response: Response) -> str:
     if response.score >= response.max_score:
         return "correct"
     return "partial" if response.score > 0 else "incorrect"
+
+
+def question_for_check(*, question_id: int) -> Question | None:
+    """A live question with what checking its answer key reads (None if gone or archived)."""
+    return (
+        Question.objects.filter(pk=question_id, version_of__isnull=True)
+        .select_related("numeric", "code")
+        .prefetch_related("options", "text_answers", "parts")
+        .first()
+    )
+
+
+def response_dataset(*, attempt: Attempt, question_id: int, name: str) -> str:
+    """A dataset the attempt's candidate was given for one question (CSV text)."""
+    response = Response.objects.select_related("variant").filter(attempt=attempt, question_id=question_id).first()
+    if response is None or response.variant is None or name not in response.variant.datasets:
+        raise NotFound("No such dataset for this question.")
+    return response.variant.datasets[name]

@@ -135,6 +135,63 @@ def reconcile() -> dict:
 
 
 
+@shared_task(name="assessments.question_prepare", queue="grading", soft_time_limit=settings.PREP_GRADING_SOFT_TIME_LIMIT,
+             time_limit=settings.PREP_GRADING_HARD_TIME_LIMIT, ignore_result=True)
+def question_prepare(question_id: int) -> None:
+    """(Re)generate a parameterized question's variants, e.g. after its generator changed."""
+    from assessments.services.validation import question_variants_prepare
+
+    question = selectors.question_for_check(question_id=question_id)
+    if question is not None:
+        question_variants_prepare(question=question)
+
+
+@shared_task(name="assessments.question_validate", queue="grading", soft_time_limit=settings.PREP_GRADING_SOFT_TIME_LIMIT,
+             time_limit=settings.PREP_GRADING_HARD_TIME_LIMIT, ignore_result=True)
+def question_validate(question_id: int, status: str) -> None:
+    """Check a question's answer key in the sandbox and, if it holds, move it to `status`
+    (validated or published). The outcome is recorded on the question either way."""
+    from assessments.services.validation import question_set_status
+
+    question = selectors.question_for_check(question_id=question_id)
+    if question is None:
+        return
+    try:
+        question_set_status(question=question, status=status)
+    except ApplicationError as exc:
+        logger.info("question %s not %s: %s", question_id, status, exc.message)
+
+
+@shared_task(name="assessments.regrade_compute", queue="grading", soft_time_limit=settings.PREP_GRADING_SOFT_TIME_LIMIT * 10,
+             time_limit=settings.PREP_GRADING_HARD_TIME_LIMIT * 10, ignore_result=True)
+def regrade_compute(regrade_id: int) -> None:
+    """Judge every final submission of a regrade again, against the question's new version."""
+    from assessments.services.regrades import regrade_compute as compute
+
+    compute(regrade_id=regrade_id, judge_code=_judge_source)
+
+
+def _judge_source(question, language: str, source: str) -> dict:
+    judge_input = selectors.code_judge_input(question=question, language=language, source=source)
+    try:
+        result = judge_call(judge_input)()
+    except ValueError as exc:
+        raise ApplicationError(f"The question cannot be judged: {exc}") from exc
+    except judge.JudgeError as exc:
+        raise ApplicationError(f"The judge failed: {exc}") from exc
+    return result_with_tests(result.to_dict(), judge_input)
+
+
+def variants_generate(question) -> dict:
+    """Run a parameterized question's generator in the sandbox for each of its seeds."""
+    from assessments.services.variants import variant_seeds
+
+    try:
+        return judge.generate_variants(question.generator, variant_seeds(question)).to_dict()
+    except judge.JudgeError as exc:  # SandboxUnavailable included: nothing is stored
+        return {"error": f"the sandbox failed: {exc}", "variants": []}
+
+
 def package_read(path) -> dict:
     """A Kattis problem package as a pack question (plain data), its time limit inferred from the
     accepted submissions when the package gives none. Raises ApplicationError naming the file."""

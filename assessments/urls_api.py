@@ -21,6 +21,8 @@ urlpatterns = [
         apis.SubmissionCreateApi.as_view(),
         name="submission-create",
     ),
+    path("attempts/<int:attempt_id>/responses/<int:question_id>/datasets/<str:name>", apis.ResponseDatasetApi.as_view(),
+         name="response-dataset"),
     path("attempts/<int:attempt_id>/submit/", apis.AttemptSubmitApi.as_view(), name="attempt-submit"),
     path("attempts/<int:attempt_id>/report/", apis.AttemptReportApi.as_view(), name="attempt-report"),
     path("submissions/<int:submission_id>/", apis.SubmissionDetailApi.as_view(), name="submission-detail"),

@@ -102,6 +102,7 @@ def response_save(request, attempt_id: int, question_id: int):
     # Each kind's form posts its own fields; answer_clean reads only those of the question's kind.
     answer = {k: v for k in ("choice", "value", "text", "source", "language") if (v := request.POST.get(k)) is not None}
     answer["choices"] = request.POST.getlist("choices")
+    answer["parts"] = {k.removeprefix("part-"): v for k, v in request.POST.items() if k.startswith("part-")}
     try:
         services.response_save(attempt_id=attempt.id, question_id=question_id, answer=answer)
         messages.success(request, "Answer saved.")

@@ -50,3 +50,9 @@ __all__ += [
     "judge_sql",
     "runtime_problems",
 ]
+
+# Question generators: an author's generate(rng) per seed, on the data-stack runtime.
+from judge.generate import generate_variants  # noqa: E402
+from judge.types import GenerateResult  # noqa: E402
+
+__all__ += ["GenerateResult", "generate_variants"]

@@ -2,6 +2,7 @@
 
     python -m judge run PACKAGE SOURCE [--language python|r|sql|c|cpp] [--json]
     python -m judge verify PACKAGE [--json]
+    python -m judge generate FILE --seeds 0-19 [--time-limit S] [--memory-mb MB]
 
 `run` judges one source file (or a folder of files: a multi-file submission) against a Kattis
 problem package; `verify` runs the package's own submissions/<verdict>/ and reports whether each
@@ -14,7 +15,13 @@ submissions: [{path, expected, got, ok, time_ms, score, reason}], warnings}; `ok
 every submission got what its folder expects (submissions in unsupported languages are listed
 with ok null and skipped).
 
-Exit status: 0 whenever judging completed, whatever the verdicts (verify too: read `ok`);
+`generate` runs a question generator (a Python file defining `generate(rng)`) for the seeds
+(`0-19`, `7`, `0-4,10`) and prints the GenerateResult as one JSON object: {error, variants:
+[{seed, ok, params, answer?, answers?, correct?, datasets?} or {seed, ok: false, error}],
+stdout, stderr}.
+
+Exit status: 0 whenever judging completed, whatever the verdicts (verify too: read `ok`;
+generate too: read `error` and each variant's `ok`);
 2 with one line on stderr for bad input (missing file, malformed package, unsupported
 language); 1 with one line on stderr when the host cannot judge (no sandbox, a tool missing).
 """
@@ -27,6 +34,7 @@ import sys
 
 from judge import languages
 from judge.errors import JudgeError
+from judge.generate import MAX_SEED, MAX_SEEDS, generate_variants
 from judge.packages import (
     PackageError,
     read_submission,
@@ -62,7 +70,28 @@ def _parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="run the package's own submissions and check their verdicts")
     verify.add_argument("package")
     verify.add_argument("--json", action="store_true")
+    generate = sub.add_parser("generate", help="run a question generator for some seeds and print the variants")
+    generate.add_argument("file")
+    generate.add_argument("--seeds", required=True, help="e.g. 0-19, or 0-4,10,12")
+    generate.add_argument("--time-limit", type=float, default=20.0, help="CPU seconds for all seeds together")
+    generate.add_argument("--memory-mb", type=int, default=512)
     return parser
+
+
+def _seeds(text: str) -> list[int]:
+    """`0-19`, `7`, `0-4,10,12-13` -> the seeds, in that order."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        low, dash, high = part.strip().partition("-")
+        if not low.strip().isdigit() or (dash and not high.strip().isdigit()):
+            raise _BadInput(f"--seeds: {part.strip()!r} is not a seed or a range like 0-19")
+        first, last = int(low), int(high) if dash else int(low)
+        if last < first or last > MAX_SEED:
+            raise _BadInput(f"--seeds: {part.strip()!r} is not a valid range")
+        if len(seeds) + (last - first + 1) > MAX_SEEDS:
+            raise _BadInput(f"--seeds: more than {MAX_SEEDS} seeds")
+        seeds.extend(range(first, last + 1))
+    return seeds
 
 
 def _one_line(text: object) -> str:
@@ -73,9 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         if args.command is None:
-            raise _BadInput("a command is required: run PACKAGE SOURCE, or verify PACKAGE")
+            raise _BadInput("a command is required: run PACKAGE SOURCE, verify PACKAGE, or generate FILE --seeds 0-19")
         if args.command == "run":
             return _run(args)
+        if args.command == "generate":
+            return _generate(args)
         return _verify(args)
     except (_BadInput, PackageError, languages.UnsupportedLanguage, FileNotFoundError, NotADirectoryError,
             IsADirectoryError, PermissionError, ValueError) as exc:
@@ -130,6 +161,19 @@ def _run(args) -> int:
                   f"{getattr(t, 'memory_kb', 0) / 1024:>7.1f} MiB  {note}")
     print(f"verdict {Verdict(result.verdict).value}  score {result.score:.3f}  time {result.time_ms} ms  "
           f"memory {result.memory_kb / 1024:.1f} MiB")
+    return 0
+
+
+def _generate(args) -> int:
+    seeds = _seeds(args.seeds)
+    if not 0 < args.time_limit <= 600:
+        raise _BadInput("--time-limit must be in (0, 600]")
+    if not 16 <= args.memory_mb <= 8192:
+        raise _BadInput("--memory-mb must be in [16, 8192]")
+    with open(args.file, encoding="utf-8") as f:  # bad input fails before any sandbox runs
+        source = f.read()
+    result = generate_variants(source, seeds, time_limit_s=args.time_limit, memory_mb=args.memory_mb)
+    print(json.dumps(result.to_dict(), ensure_ascii=False, allow_nan=False))
     return 0
 
 

@@ -146,3 +146,26 @@ def json_safe(value: object) -> object:
     if isinstance(value, dict):
         return {clean_text(str(k)): json_safe(v) for k, v in value.items()}
     return value
+
+
+@dataclass
+class GenerateResult:
+    """What `generate_variants` produced: one variant per requested seed, in order.
+
+    A variant is {"seed", "ok": True, "params": {...}} plus whichever of "answer", "answers",
+    "correct", "datasets" the generator returned, or {"seed", "ok": False, "error": str}.
+    `error` is "" when the run itself was fine (single seeds may still have failed), else why
+    it ended early or could not start (a SyntaxError, no `generate`, out of time...)."""
+
+    error: str
+    variants: list[dict] = field(default_factory=list)
+    stdout: str = ""  # the author's prints (truncated)
+    stderr: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "error": self.error,
+            "variants": [dict(v) for v in self.variants],
+            "stdout": self.stdout,
+            "stderr": self.stderr,
+        }

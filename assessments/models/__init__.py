@@ -1,9 +1,11 @@
 from assessments.models.assessments import Assessment, AssessmentDraw, AssessmentQuestion, Invitation
 from assessments.models.attempts import Attempt, Response, Submission
 from assessments.models.code import CodeSpec, CodeTest, Feedback, ProgramTest, SupportFile, TestGroup
-from assessments.models.questions import NumericSpec, Option, Question, Skill, TextAnswer
+from assessments.models.regrades import Regrade, RegradeItem
+from assessments.models.questions import AnswerPart, NumericSpec, Option, Question, QuestionVariant, Skill, TextAnswer
 
 __all__ = [
+    "AnswerPart",
     "Assessment",
     "AssessmentDraw",
     "AssessmentQuestion",
@@ -16,6 +18,9 @@ __all__ = [
     "Option",
     "ProgramTest",
     "Question",
+    "QuestionVariant",
+    "Regrade",
+    "RegradeItem",
     "Response",
     "Skill",
     "Submission",

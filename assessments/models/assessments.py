@@ -19,6 +19,9 @@ class Assessment(BaseModel):
     is_public = models.BooleanField(default=False, help_text="Open to every signed-in user without an invitation.")
     shuffle_questions = models.BooleanField(default=False, help_text="Each attempt gets its own order (from its seed).")
     shuffle_options = models.BooleanField(default=False, help_text="Each attempt gets its own option order (from its seed).")
+    show_explanations = models.BooleanField(
+        default=False, help_text="After grading, candidates see each question's explanation with their results."
+    )
     questions = models.ManyToManyField(Question, through="AssessmentQuestion", related_name="assessments")
 
     class Meta:

@@ -76,6 +76,10 @@ class Response(BaseModel):
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="responses")
     answer = models.JSONField(default=dict)
     position = models.PositiveSmallIntegerField(default=0, help_text="Where the question stands in this attempt.")
+    variant = models.ForeignKey(
+        "assessments.QuestionVariant", null=True, blank=True, on_delete=models.PROTECT, related_name="responses",
+        help_text="The instance of a parameterized question this candidate was shown.",
+    )
     score = models.FloatField(null=True, blank=True)
     max_score = models.FloatField()
     graded_at = models.DateTimeField(null=True, blank=True)

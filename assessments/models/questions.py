@@ -24,6 +24,7 @@ class Question(BaseModel):
         SHORT_TEXT = "short_text", "Short text"
         FREE_TEXT = "free_text", "Free text (reviewed against a rubric)"
         CODE = "code", "Code"
+        DATA_ANALYSIS = "data_analysis", "Data analysis (a per-candidate dataset, numeric answers)"
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -76,11 +77,49 @@ class Question(BaseModel):
     )
     exposure_count = models.PositiveIntegerField(default=0, help_text="How many attempts have shown it.")
 
+    generator = models.TextField(
+        blank=True,
+        help_text="Parameterized item: Python defining generate(rng) -> {params, answer(s), correct, datasets}. "
+                  "It runs in the grading sandbox; {{name}} in the text is replaced by params[name].",
+    )
+    variant_count = models.PositiveSmallIntegerField(
+        default=30, validators=[MinValueValidator(20), MaxValueValidator(500)],
+        help_text="How many variants (seeds 0..N-1) are generated and validated.",
+    )
+
+    # Versions: the row a candidate was shown never changes. Editing a question that has been
+    # shown archives its previous content as a retired row pointing here (services.versions).
+    version = models.PositiveIntegerField(default=1, editable=False)
+    version_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="past_versions", editable=False,
+        help_text="Set on archived versions: the live question they are a past version of.",
+    )
+
+    # The last validation (services.validation), run by a grading worker.
+    check_ok = models.BooleanField(null=True, editable=False)
+    check_detail = models.TextField(blank=True, editable=False)
+    checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     class Meta:
         ordering = ["title"]
+        indexes = [models.Index(fields=["status", "difficulty"])]
 
     def __str__(self):
-        return self.title
+        return self.title if self.version_of_id is None else f"{self.title} (v{self.version})"
+
+    def save(self, *args, **kwargs):
+        if getattr(self, "rendered_variant", None) is not None:
+            raise RuntimeError("a question shown as one of its variants is for display only")
+        super().save(*args, **kwargs)
+
+    @property
+    def family_id(self) -> int:
+        """The live question's id, shared by all its versions."""
+        return self.version_of_id or self.id
+
+    @property
+    def is_parameterized(self) -> bool:
+        return bool(self.generator.strip())
 
 
 class Option(BaseModel):
@@ -118,7 +157,7 @@ class NumericSpec(BaseModel):
         DECIMALS = "decimals", "Equal when both are rounded to N decimal places"
 
     question = models.OneToOneField(Question, on_delete=models.CASCADE, related_name="numeric")
-    answer = models.FloatField()
+    answer = models.FloatField(null=True, blank=True, help_text="Empty for a parameterized question: each variant has its own.")
     policy = models.CharField(max_length=10, choices=Policy.choices, default=Policy.EITHER)
     abs_tol = models.FloatField(default=0.0, validators=[MinValueValidator(0.0)])
     rel_tol = models.FloatField(default=0.0, validators=[MinValueValidator(0.0)])
@@ -148,3 +187,45 @@ class TextAnswer(BaseModel):
 
     def __str__(self):
         return self.text
+
+
+class AnswerPart(BaseModel):
+    """One numeric answer of a data-analysis item (a p-value, an interval bound, a coefficient).
+    The expected value comes from the question's generator, per variant."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="parts")
+    key = models.SlugField(max_length=50, help_text="The generator's answers[key].")
+    label = models.CharField(max_length=200)
+    policy = models.CharField(max_length=10, choices=NumericSpec.Policy.choices, default=NumericSpec.Policy.EITHER)
+    abs_tol = models.FloatField(default=0.0, validators=[MinValueValidator(0.0)])
+    rel_tol = models.FloatField(default=0.0, validators=[MinValueValidator(0.0)])
+    digits = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(15)])
+    weight = models.FloatField(default=1.0, validators=[MinValueValidator(0.0)])
+    unit = models.CharField(max_length=30, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [models.UniqueConstraint(fields=["question", "key"], name="answerpart_unique_key")]
+
+    def __str__(self):
+        return self.label
+
+
+class QuestionVariant(BaseModel):
+    """One instance of a parameterized question: what its generator returned for one seed.
+    Made by a grading worker (the generator runs in the sandbox), never by the web process."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="variants")
+    index = models.PositiveSmallIntegerField()
+    seed = models.BigIntegerField()
+    params = models.JSONField(default=dict)
+    answers = models.JSONField(default=dict, help_text='{"answer": x} | {"answers": {key: x}} | {"correct": [i]}')
+    datasets = models.JSONField(default=dict, help_text="file name -> CSV text")
+
+    class Meta:
+        ordering = ["index"]
+        constraints = [models.UniqueConstraint(fields=["question", "index"], name="questionvariant_unique_index")]
+
+    def __str__(self):
+        return f"{self.question} · variant {self.index}"

@@ -1,13 +1,14 @@
 import random
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Sum, prefetch_related_objects
 from django.utils import timezone
 
 from accounts.models import User
 from assessments import scoring
 from assessments.models import Assessment, Attempt, Question, Response, Submission
 from assessments.selectors import assessment_access, assessment_questions
+from assessments.variants import variant_choose
 from assessments.signals import attempt_graded
 from common.exceptions import Conflict, NotFound
 
@@ -62,8 +63,9 @@ def attempt_start(*, candidate: User, assessment: Assessment) -> tuple[Attempt, 
     order = list(questions)
     if assessment.shuffle_questions:
         random.Random(attempt.seed).shuffle(order)  # fixed by the seed: a reload shows the same order
+    variants = _variants_for(candidate=candidate, questions=order, seed=seed)
     Response.objects.bulk_create(
-        Response(attempt=attempt, question=q, answer={}, max_score=float(q.points), position=i)
+        Response(attempt=attempt, question=q, answer={}, max_score=float(q.points), position=i, variant=variants.get(q.id))
         for i, q in enumerate(order)
     )
     Question.objects.filter(id__in=[q.id for q in questions]).update(exposure_count=F("exposure_count") + 1)
@@ -73,6 +75,20 @@ def attempt_start(*, candidate: User, assessment: Assessment) -> tuple[Attempt, 
     deadline = attempt.deadline
     transaction.on_commit(lambda: attempt_expire.apply_async((attempt.id,), eta=deadline))
     return attempt, True
+
+
+def _variants_for(*, candidate: User, questions: list[Question], seed: int) -> dict:
+    """question id -> the variant this attempt shows, for each parameterized question."""
+    parameterized = [q for q in questions if q.is_parameterized]
+    if not parameterized:
+        return {}
+    prefetch_related_objects(parameterized, "variants")
+    seen: dict[int, set[int]] = {}
+    for question_id, index in Response.objects.filter(
+        attempt__candidate=candidate, question__in=parameterized, variant__isnull=False
+    ).values_list("question_id", "variant__index"):
+        seen.setdefault(question_id, set()).add(index)
+    return {q.id: variant_choose(question=q, seed=seed, seen=seen.get(q.id, set())) for q in parameterized}
 
 
 @transaction.atomic
@@ -94,8 +110,8 @@ def attempt_submit(*, attempt_id: int, submitted_by: str) -> Attempt:
 
     responses = (
         Response.objects.filter(attempt=attempt)
-        .select_related("question__numeric", "question__code")
-        .prefetch_related("question__options", "question__text_answers")
+        .select_related("question__numeric", "question__code", "variant")
+        .prefetch_related("question__options", "question__text_answers", "question__parts")
     )
     from assessments.services.submissions import submission_enqueue
 
@@ -106,7 +122,8 @@ def attempt_submit(*, attempt_id: int, submitted_by: str) -> Attempt:
     for response in responses:
         question = response.question
         if question.kind != Question.Kind.CODE:
-            response.score = scoring.answer_points(question=question, answer=response.answer, max_score=response.max_score)
+            response.score = scoring.answer_points(question=question, answer=response.answer, max_score=response.max_score,
+                                                   variant=response.variant)
             response.graded_at = now if response.score is not None else None  # None: waits for a reviewer
             response.save(update_fields=["score", "graded_at", "updated_at"])
             continue

@@ -77,3 +77,56 @@ def _read_text(path: Path) -> str:
         return path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise PackError(f"{path.name}: not UTF-8 text (byte {exc.start})") from exc
+
+
+MAX_ARCHIVE_FILES = 2000
+
+
+def questions_import_upload(*, upload, skip_unsupported: bool = False) -> ImportResult:
+    """Import an uploaded file (admin): a pack as .zip or .yaml, GIFT, or Moodle XML. Kattis
+    packages are imported from the command line, where running their submissions belongs."""
+    import tempfile
+    import zipfile
+
+    name = Path(upload.name or "upload").name
+    if upload.size > MAX_FILE_BYTES:
+        raise PackError(f"{name}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+    with tempfile.TemporaryDirectory(prefix="prep-import-") as tmp:
+        target = Path(tmp) / name
+        with target.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        if name.lower().endswith(".zip"):
+            folder = _unzip(target, Path(tmp) / "unpacked")
+            if (folder / "problem.yaml").is_file():
+                raise PackError(f"{name}: a Kattis package: import it with `manage.py import_questions` "
+                                "(its submissions run in the sandbox to set the time limit)")
+            target = folder
+        return questions_import(path=target, skip_unsupported=skip_unsupported)
+
+
+def _unzip(archive: Path, folder: Path) -> Path:
+    """Extract a zip safely: no paths outside the folder, no links, a total size cap."""
+    import stat
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(archive) as z:
+            members = z.infolist()
+            if len(members) > MAX_ARCHIVE_FILES:
+                raise PackError(f"{archive.name}: more than {MAX_ARCHIVE_FILES} files")
+            if sum(m.file_size for m in members) > MAX_FILE_BYTES:
+                raise PackError(f"{archive.name}: unpacks to more than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+            root = folder.resolve()
+            for member in members:
+                target = (folder / member.filename).resolve()
+                if member.filename.startswith("/") or (target != root and root not in target.parents):
+                    raise PackError(f"{archive.name}: {member.filename} lies outside the archive")
+                if stat.S_ISLNK(member.external_attr >> 16):
+                    raise PackError(f"{archive.name}: {member.filename} is a symbolic link")
+            z.extractall(folder)
+    except zipfile.BadZipFile as exc:
+        raise PackError(f"{archive.name}: not a valid zip archive ({exc})") from exc
+    # A pack zipped with its folder: the pack is that single top-level directory.
+    entries = [p for p in folder.iterdir() if not p.name.startswith(("__MACOSX", "."))]
+    return entries[0] if len(entries) == 1 and entries[0].is_dir() else folder

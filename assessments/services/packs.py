@@ -22,6 +22,7 @@ from assessments.models import (
     Question,
     Skill,
     SupportFile,
+    AnswerPart,
     TestGroup,
     TextAnswer,
 )
@@ -29,12 +30,13 @@ from common.exceptions import ApplicationError
 
 PACK_FILE = "pack.yaml"
 QUESTION_FIELDS = ["kind", "title", "prompt", "difficulty", "points", "explanation", "category", "choice_scoring",
-                   "text_match", "rubric", "source", "status", "hints", "estimated_minutes"]
+                   "text_match", "rubric", "source", "status", "hints", "estimated_minutes", "generator", "variant_count"]
 CODE_FIELDS = ["style", "language", "other_languages", "function_name", "data_stack", "starter_code",
                "reference_solution", "time_limit_s", "memory_mb", "output_kb", "checker", "abs_tol", "rel_tol",
                "case_sensitive", "space_sensitive", "validator_flags", "fixture_sql", "order_matters", "check_column_names",
                "source_package"]
 NUMERIC_FIELDS = ["answer", "policy", "abs_tol", "rel_tol", "digits", "alternatives", "unit"]
+PART_FIELDS = ["key", "label", "policy", "abs_tol", "rel_tol", "digits", "weight", "unit"]
 
 
 class PackError(ApplicationError):
@@ -58,6 +60,8 @@ def pack_read(path: Path) -> dict:
         raise PackError(f"{file}: a pack is a mapping with a `questions` list")
     base = file.parent
     for q in data["questions"]:
+        if isinstance(q, dict) and q.get("generator_file"):
+            q["generator"] = _read_inside(base, q.pop("generator_file"), file)
         for test in (q.get("program_tests") or []) if isinstance(q, dict) else []:
             for key in ("input", "answer"):
                 ref = test.pop(f"{key}_file", None)
@@ -93,7 +97,7 @@ def pack_import(*, data: dict, source: str = "", default_status: str = Question.
             if q["slug"] in seen:
                 raise ValueError(f"slug {q['slug']!r} appears twice")
             seen.add(q["slug"])
-            questions.append(question_upsert(data={"status": default_status, **q}, skills=skills))
+            questions.append(question_upsert_versioned(data={"status": default_status, **q}, skills=skills))
         except PackError:
             raise
         except (KeyError, TypeError, ValueError) as exc:
@@ -103,6 +107,18 @@ def pack_import(*, data: dict, source: str = "", default_status: str = Question.
     for a in data.get("assessments") or ([data["assessment"]] if data.get("assessment") else []):
         assessment_upsert(data=a, questions=by_slug)
     return questions
+
+
+def question_upsert_versioned(*, data: dict, skills: dict) -> Question:
+    """question_upsert, keeping the previous content as a version if candidates have seen it."""
+    from assessments.services.versions import question_snapshot, question_version_commit
+
+    existing = Question.objects.filter(slug=data.get("slug"), version_of__isnull=True).first()
+    before = question_snapshot(existing) if existing is not None else None
+    question = question_upsert(data=data, skills=skills)
+    if before is not None:
+        question_version_commit(question=question, before=before)
+    return question
 
 
 def question_upsert(*, data: dict, skills: dict) -> Question:
@@ -119,6 +135,7 @@ def question_upsert(*, data: dict, skills: dict) -> Question:
 
     question.options.all().delete()
     question.text_answers.all().delete()
+    question.parts.all().delete()
     NumericSpec.objects.filter(question=question).delete()
     if kind in (Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE, Question.Kind.TRUE_FALSE):
         options = data["options"]
@@ -130,8 +147,21 @@ def question_upsert(*, data: dict, skills: dict) -> Question:
         _check_choices(question, kind)
     elif kind == Question.Kind.NUMERIC:
         numeric = {f: data[f] for f in NUMERIC_FIELDS if data.get(f) is not None}
-        numeric["answer"] = float(numeric["answer"])
+        if "answer" in numeric:
+            numeric["answer"] = float(numeric["answer"])
+        elif not question.is_parameterized:
+            raise ValueError("a numeric question needs an answer (or a generator that returns one)")
         NumericSpec.objects.create(question=question, **numeric)
+    elif kind == Question.Kind.DATA_ANALYSIS:
+        parts = data.get("parts") or []
+        if not parts:
+            raise ValueError("a data-analysis question needs at least one part")
+        if not question.is_parameterized:
+            raise ValueError("a data-analysis question needs a generator (it makes each candidate's dataset)")
+        AnswerPart.objects.bulk_create(
+            AnswerPart(question=question, order=i, **{f: p[f] for f in PART_FIELDS if p.get(f) is not None})
+            for i, p in enumerate(parts)
+        )
     elif kind == Question.Kind.SHORT_TEXT:
         answers = data["answers"]
         if not answers:
@@ -201,6 +231,7 @@ def assessment_upsert(*, data: dict, questions: dict[str, Question]) -> Assessme
             "is_public": data.get("public", False),
             "shuffle_questions": data.get("shuffle_questions", False),
             "shuffle_options": data.get("shuffle_options", False),
+            "show_explanations": data.get("show_explanations", False),
         },
     )
     if not assessment.attempts.exists():  # never rebuild an assessment someone has taken
@@ -281,6 +312,8 @@ def question_export(question: Question) -> dict:
         data.update({f: getattr(question.numeric, f) for f in NUMERIC_FIELDS})
     elif kind == Question.Kind.SHORT_TEXT:
         data["answers"] = [{"text": a.text, "fraction": a.fraction, "feedback": a.feedback} for a in question.text_answers.all()]
+    elif kind == Question.Kind.DATA_ANALYSIS:
+        data["parts"] = [{f: getattr(p, f) for f in PART_FIELDS} for p in question.parts.all()]
     elif kind == Question.Kind.CODE:
         data.update({f: getattr(question.code, f) for f in CODE_FIELDS})
         data["tests"] = [{"name": t.name, "args": t.args, "expected": t.expected, "sample": t.is_sample, "weight": t.weight,
@@ -304,6 +337,10 @@ def pack_write(*, questions, path: Path, assessments=()) -> Path:
         data = question_export(question)
         for skill in question.skills.all():
             skills[skill.slug] = skill.name
+        if data.get("generator"):
+            (path / "generators").mkdir(exist_ok=True)
+            (path / "generators" / f"{question.slug}.py").write_text(data.pop("generator"), encoding="utf-8")
+            data["generator_file"] = f"generators/{question.slug}.py"
         for i, test in enumerate(data.get("program_tests", [])):
             folder = path / "data" / question.slug
             folder.mkdir(parents=True, exist_ok=True)
@@ -320,6 +357,7 @@ def pack_write(*, questions, path: Path, assessments=()) -> Path:
              "time_limit_minutes": a.time_limit.total_seconds() / 60, "pass_mark_percent": a.pass_mark_percent,
              "published": a.is_published, "public": a.is_public,
              "shuffle_questions": a.shuffle_questions, "shuffle_options": a.shuffle_options,
+             "show_explanations": a.show_explanations,
              "draws": [{"count": d.count, "skill": d.skill.slug if d.skill else "", "difficulty": d.difficulty,
                         "kind": d.kind} for d in a.draws.select_related("skill")],
              "questions": [item.question.slug for item in a.items.select_related("question").order_by("order", "id")]}
@@ -328,3 +366,19 @@ def pack_write(*, questions, path: Path, assessments=()) -> Path:
     }
     (path / PACK_FILE).write_text(yaml.safe_dump(pack, sort_keys=False, allow_unicode=True, width=110), encoding="utf-8")
     return path
+
+
+def pack_zip(*, questions, assessments=()) -> bytes:
+    """A pack folder (as pack_write makes it) in a zip archive."""
+    import io
+    import tempfile
+    import zipfile
+
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory(prefix="prep-export-") as tmp:
+        folder = pack_write(questions=questions, path=Path(tmp) / "pack", assessments=assessments)
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for file in sorted(folder.rglob("*")):
+                if file.is_file():
+                    archive.write(file, file.relative_to(folder).as_posix())
+    return buffer.getvalue()

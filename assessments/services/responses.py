@@ -68,18 +68,18 @@ def answer_clean(*, question: Question, answer: dict) -> dict:
             raise ApplicationError("Some options do not belong to this question.", {"choices": unknown})
         return {"choices": cleaned}
     if kind == Question.Kind.NUMERIC:
-        value = answer.get("value")
-        if value in (None, ""):
-            return {"value": None}
-        if isinstance(value, bool):
-            raise ApplicationError('A numeric answer is {"value": number}.')
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ApplicationError("That is not a number.", {"value": str(value)[:100]}) from None
-        if not math.isfinite(number):
-            raise ApplicationError("The answer must be a finite number.", {"value": str(value)[:100]})
-        return {"value": number}
+        return {"value": _number(answer.get("value"), what="value")}
+    if kind == Question.Kind.DATA_ANALYSIS:
+        given = answer.get("parts")
+        if given is None:
+            given = {}
+        if not isinstance(given, dict):
+            raise ApplicationError('A data-analysis answer is {"parts": {"<part>": number}}.')
+        keys = [p.key for p in question.parts.all()]
+        unknown = sorted(set(given) - set(keys))
+        if unknown:
+            raise ApplicationError("Some answers do not belong to this question.", {"parts": unknown[:20]})
+        return {"parts": {key: _number(given.get(key), what=key) for key in keys}}
     if kind == Question.Kind.CODE:
         source = answer.get("source", "")
         language = answer.get("language") or question.code.language
@@ -99,6 +99,23 @@ def answer_clean(*, question: Question, answer: dict) -> dict:
     raise ApplicationError(f"Unknown question kind {kind}.")
 
 
+def _number(value, *, what: str) -> float | None:
+    """A numeric answer in the wrong format is refused (it costs nothing), never scored as wrong."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool):
+        raise ApplicationError('A numeric answer is a number, e.g. {"value": 0.05}.', {"field": what})
+    if isinstance(value, str):
+        value = value.strip().replace("\u2212", "-")  # a typographic minus sign
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ApplicationError("That is not a number.", {"field": what, "value": str(value)[:100]}) from None
+    if not math.isfinite(number):
+        raise ApplicationError("The answer must be a finite number.", {"field": what, "value": str(value)[:100]})
+    return number
+
+
 def _as_int(value) -> int | None:
     if isinstance(value, bool):
         return None
@@ -114,7 +131,7 @@ def response_save(*, attempt_id: int, question_id: int, answer: dict) -> Respons
     attempt = attempt_lock_open(attempt_id=attempt_id)
     response = (
         Response.objects.select_related("question__code", "question__numeric")
-        .prefetch_related("question__options")
+        .prefetch_related("question__options", "question__parts")
         .filter(attempt=attempt, question_id=question_id)
         .first()
     )

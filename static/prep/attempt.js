@@ -72,6 +72,14 @@
     if (kind === "multiple_choice") {
       return { choices: Array.from(form.querySelectorAll("input[name=choices]:checked")).map(function (el) { return el.value; }) };
     }
+    if (kind === "data_analysis") {
+      const parts = {};
+      form.querySelectorAll("input[data-part]").forEach(function (el) {
+        const raw = el.value.trim();
+        parts[el.dataset.part] = raw === "" ? null : raw;
+      });
+      return { parts: parts };
+    }
     if (kind === "numeric") {
       const raw = form.querySelector("input[name=value]").value.trim();
       return { value: raw === "" ? null : raw };
