@@ -354,7 +354,10 @@ def _death(outcome: RunOutcome, collector: _Collector, seeds: list[int], first_m
     else:
         where = f"after seed {seeds[first_missing - 1]}"
     error = f"the generator {what} {where}{suffix}"
-    during = f"the generator {what} while generating this seed" if collector.loaded else f"not generated: the generator {what} while loading"
+    if collector.loaded:
+        during = f"the generator {what} while generating this seed"
+    else:
+        during = f"not generated: the generator {what} while loading"
     later = f"not generated: the run ended early (the generator {what})"
     return error, during, later
 

@@ -329,7 +329,9 @@ def _main():
         elif type(value) is list:
             text = csv_of_rows(value, where)
         else:
-            raise _Invalid("%s must be a DataFrame, CSV text or a list of dicts, not %s" % (where, type_name(type(value))))
+            raise _Invalid(
+                "%s must be a DataFrame, CSV text or a list of dicts, not %s" % (where, type_name(type(value)))
+            )
         if type(text) is not str:
             raise _Invalid("%s could not be written as CSV" % where)
         check_chars(text, where)

@@ -3,6 +3,7 @@ from datetime import timedelta
 import factory
 
 from assessments.models import (
+    AnswerPart,
     Assessment,
     AssessmentQuestion,
     CodeSpec,
@@ -11,6 +12,7 @@ from assessments.models import (
     NumericSpec,
     Option,
     Question,
+    QuestionVariant,
     Skill,
 )
 from tests.accounts.factories import UserFactory
@@ -98,3 +100,33 @@ def assessment_with(*questions, **kwargs) -> Assessment:
 
 def invite(assessment, candidate=None, **kwargs) -> Invitation:
     return Invitation.objects.create(assessment=assessment, candidate=candidate or UserFactory(), **kwargs)
+
+
+AB_GENERATOR = '''
+def generate(rng):
+    n = int(rng.integers(80, 120))
+    a = [round(float(x), 3) for x in rng.normal(10, 2, n)]
+    b = [round(float(x), 3) for x in rng.normal(11, 2, n)]
+    diff = sum(b) / n - sum(a) / n
+    rows = [{"group": "A", "value": x} for x in a] + [{"group": "B", "value": x} for x in b]
+    return {"params": {"n": n}, "answers": {"mean_diff": diff}, "datasets": {"ab.csv": rows}}
+'''
+
+
+def data_analysis_question(**kwargs) -> Question:
+    """Mean difference of a generated A/B sample: one part, checked to 0.01."""
+    question = QuestionFactory(kind=Question.Kind.DATA_ANALYSIS, prompt="Each group has {{n}} users. Mean of B minus A?",
+                               generator=AB_GENERATOR, **kwargs)
+    AnswerPart.objects.create(question=question, key="mean_diff", label="Mean difference (B - A)", abs_tol=0.01,
+                              policy=NumericSpec.Policy.ABSOLUTE)
+    return question
+
+
+def variants_of(question: Question, rows: list[dict]) -> list[QuestionVariant]:
+    """Variants as a grading worker stores them (what the generator returned, per seed)."""
+    return QuestionVariant.objects.bulk_create(
+        QuestionVariant(question=question, index=i, seed=i, params=row.get("params", {}),
+                        answers={k: row[k] for k in ("answer", "answers", "correct") if k in row},
+                        datasets=row.get("datasets", {}))
+        for i, row in enumerate(rows)
+    )

@@ -300,7 +300,10 @@ def test_wrong_shapes_leave_the_run_and_the_good_seeds_alone(wrong_shapes):
 
 
 def test_a_data_frame_beyond_the_size_cap_is_refused_before_it_is_written():
-    source = "import pandas as pd\n\ndef generate(rng):\n    return {'datasets': {'big.csv': pd.DataFrame({'x': range(3_000_000)})}}\n"
+    source = (
+        "import pandas as pd\n\n"
+        "def generate(rng):\n    return {'datasets': {'big.csv': pd.DataFrame({'x': range(3_000_000)})}}\n"
+    )
     error = generate_variants(source, [0]).variants[0]["error"]
     assert error == "dataset `big.csv` is a data frame of 3000000 x 1: more than 2097152 bytes of CSV (the limit)"
 
@@ -349,7 +352,9 @@ def test_an_infinite_loop_ends_the_run_with_a_time_error_and_keeps_earlier_seeds
     started = time.monotonic()
     result = generate_variants(LOOP_AT_3, [0, 1, 2, 3, 4, 5], time_limit_s=1.0)
     assert time.monotonic() - started < 10
-    assert result.error == "the generator ran out of time after seed 2 (the limit is 1 s of CPU time for all seeds together)"
+    assert result.error == (
+        "the generator ran out of time after seed 2 (the limit is 1 s of CPU time for all seeds together)"
+    )
     assert ok_flags(result) == [True, True, True, False, False, False]
     assert [v["params"]["s"] for v in result.variants[:3]] == [0, 1, 2]
     assert result.variants[3]["error"] == "the generator ran out of time while generating this seed"
