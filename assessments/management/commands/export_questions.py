@@ -20,7 +20,7 @@ class Command(BaseCommand):
         missing = set(assessment) - {a.slug for a in assessments}
         if missing:
             raise CommandError(f"No assessment {', '.join(sorted(missing))}")
-        questions = Question.objects.prefetch_related("skills").order_by("slug")
+        questions = Question.objects.filter(version_of__isnull=True).prefetch_related("skills").order_by("slug")
         if slug or assessment:
             wanted = set(slug) | {item.question.slug for a in assessments for item in a.items.select_related("question")}
             questions = questions.filter(slug__in=wanted)

@@ -13,7 +13,8 @@ class Command(BaseCommand):
         parser.add_argument("--assessment", help="Only the questions of this assessment (slug).")
 
     def handle(self, *args, slug, assessment, **options):
-        questions = Question.objects.select_related("numeric", "code").prefetch_related("options", "text_answers")
+        questions = Question.objects.filter(version_of__isnull=True).select_related("numeric", "code").prefetch_related(
+            "options", "text_answers", "parts")
         if slug:
             questions = questions.filter(slug__in=slug)
         if assessment:
