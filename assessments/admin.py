@@ -181,7 +181,7 @@ class QuestionAdmin(admin.ModelAdmin):
         if archived is not None:
             self.message_user(
                 request,
-                f"Saved as version {form.instance.version}. Version {archived.version} stays as candidates saw it; "
+                f"Saved as version {archived.version + 1}. Version {archived.version} stays as candidates saw it; "
                 "use “Regrade past attempts” to review their scores against the new version.",
                 messages.WARNING,
             )

@@ -60,3 +60,93 @@ def test_an_author_adds_a_code_question_with_inline_tests(admin_client):
     assert list(CodeTest.objects.filter(question=question).values_list("name", "args", "expected", "is_sample")) == [
         ("one", [1], 2, True), ("hidden", [21], 42, False)
     ]
+
+
+def numeric_change_form(question, **changes):
+    spec = question.numeric
+    data = {
+        "slug": question.slug, "kind": question.kind, "title": question.title, "prompt": question.prompt,
+        "difficulty": question.difficulty, "points": str(question.points), "explanation": question.explanation,
+        "choice_scoring": question.choice_scoring, "text_match": question.text_match, "status": question.status,
+        "hints": "[]", "generator": "", "variant_count": "30", "skills": [s.id for s in question.skills.all()],
+        "numeric-TOTAL_FORMS": "1", "numeric-INITIAL_FORMS": "1", "numeric-0-id": str(spec.id),
+        "numeric-0-question": str(question.id), "numeric-0-answer": str(spec.answer), "numeric-0-policy": spec.policy,
+        "numeric-0-abs_tol": str(spec.abs_tol), "numeric-0-rel_tol": str(spec.rel_tol), "numeric-0-alternatives": "[]",
+        "numeric-0-unit": spec.unit, "numeric-0-digits": "",
+    }
+    data.update(changes)
+    return data
+
+
+def test_editing_a_published_question_in_the_admin_saves_a_new_version(admin_client):
+    question = numeric_question(answer=0.05)
+    url = reverse("admin:assessments_question_change", args=[question.id])
+
+    response = admin_client.post(url, numeric_change_form(question, **{"numeric-0-answer": "0.5"}), follow=True)
+
+    assert response.status_code == 200
+    assert b"Saved as version 2" in response.content
+    question.refresh_from_db()
+    archived = Question.objects.get(version_of=question)
+    assert (question.version, question.numeric.answer, archived.numeric.answer) == (2, 0.5, 0.05)
+    assert admin_client.post(reverse("admin:assessments_question_change", args=[archived.id]),
+                             numeric_change_form(archived)).status_code == 403  # a past version is view-only
+    link = reverse("admin:assessments_question_change", args=[archived.id])
+    listed = admin_client.get(reverse("admin:assessments_question_changelist")).content.decode()
+    assert link not in listed  # past versions are listed only on request
+    assert link in admin_client.get(reverse("admin:assessments_question_changelist") + "?versions=past").content.decode()
+
+
+def test_saving_a_published_question_unchanged_makes_no_version(admin_client):
+    question = numeric_question()
+    admin_client.post(reverse("admin:assessments_question_change", args=[question.id]), numeric_change_form(question))
+    assert not Question.objects.filter(version_of=question).exists()
+
+
+def test_staff_export_questions_as_a_pack_zip_and_import_it_back(admin_client):
+    import io
+    import zipfile
+
+    question = numeric_question(answer=0.25)
+    exported = admin_client.post(reverse("admin:assessments_question_changelist"),
+                                 {"action": "export_pack", "_selected_action": [question.id]})
+    assert exported["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(exported.content))
+    assert "pack.yaml" in archive.namelist()
+
+    Question.objects.filter(pk=question.pk).update(status="draft")
+    question.numeric.answer = 99
+    question.numeric.save()
+    upload = io.BytesIO(exported.content)
+    upload.name = "questions.zip"
+    response = admin_client.post(reverse("admin:assessments_question_import"), {"file": upload}, follow=True)
+
+    assert b"Imported 1 question(s)" in response.content
+    question.refresh_from_db()
+    assert question.numeric.answer == 0.25
+
+
+def test_an_uploaded_file_with_an_error_is_refused_whole_with_the_line(admin_client):
+    import io
+
+    gift = io.BytesIO(b"::ok:: 2 + 2 = {=4 ~5}\n\n::broken:: What? {=yes ~no\n")
+    gift.name = "quiz.gift"
+    response = admin_client.post(reverse("admin:assessments_question_import"), {"file": gift})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Nothing was imported." in page and "line" in page
+    assert not Question.objects.filter(title__in=["ok", "broken"]).exists()
+
+
+def test_a_zip_that_reaches_outside_its_folder_is_refused(admin_client):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("../../etc/evil.yaml", "questions: []")
+    buffer.seek(0)
+    buffer.name = "evil.zip"
+    response = admin_client.post(reverse("admin:assessments_question_import"), {"file": buffer})
+    assert "lies outside the archive" in response.content.decode()
