@@ -19,6 +19,7 @@ from assessments.models import (
     Option,
     ProgramTest,
     Question,
+    ReferenceSubmission,
     QuestionVariant,
     Regrade,
     RegradeItem,
@@ -106,6 +107,12 @@ class SupportFileInline(admin.StackedInline):
     extra = 0
 
 
+class ReferenceSubmissionInline(admin.StackedInline):
+    model = ReferenceSubmission
+    extra = 0
+    fields = [("order", "name", "language", "expected"), "source"]
+
+
 class AnswerPartInline(admin.TabularInline):
     model = AnswerPart
     extra = 0
@@ -150,7 +157,7 @@ class QuestionAdmin(admin.ModelAdmin):
     filter_horizontal = ["skills"]
     inlines = [
         OptionInline, TextAnswerInline, NumericSpecInline, AnswerPartInline, CodeSpecInline, CodeTestInline,
-        ProgramTestInline, TestGroupInline, SupportFileInline,
+        ProgramTestInline, TestGroupInline, SupportFileInline, ReferenceSubmissionInline,
     ]
     change_list_template = "admin/assessments/question/change_list.html"
 
@@ -353,10 +360,10 @@ class RegradeAdmin(admin.ModelAdmin):
 def _code_inlines(question: Question) -> list:
     style = getattr(getattr(question, "code", None), "style", CodeSpec.Style.FUNCTION)
     if style == CodeSpec.Style.FUNCTION:
-        return [CodeSpecInline, CodeTestInline]
+        return [CodeSpecInline, CodeTestInline, ReferenceSubmissionInline]
     if style == CodeSpec.Style.SQL:
-        return [CodeSpecInline, ProgramTestInline]
-    return [CodeSpecInline, ProgramTestInline, TestGroupInline, SupportFileInline]
+        return [CodeSpecInline, ProgramTestInline, ReferenceSubmissionInline]
+    return [CodeSpecInline, ProgramTestInline, TestGroupInline, SupportFileInline, ReferenceSubmissionInline]
 
 
 class AssessmentQuestionInline(admin.TabularInline):

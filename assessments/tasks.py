@@ -192,6 +192,28 @@ def variants_generate(question) -> dict:
         return {"error": f"the sandbox failed: {exc}", "variants": []}
 
 
+REFERENCE_FOLDERS = ("accepted", "wrong_answer", "time_limit_exceeded", "run_time_error", "memory_limit_exceeded",
+                     "output_limit_exceeded", "rejected", "brute_force", "compile_error")
+REFERENCES_PER_FOLDER = 3
+
+
+def reference_submissions_check(question) -> list[tuple[str, bool, str]]:
+    """Judge each reference submission of a code question: (name, got what it should, detail)."""
+    from judge import packages
+
+    outcomes = []
+    for ref in question.reference_submissions.all():
+        judge_input = selectors.code_judge_input(question=question, language=ref.language, source=ref.source)
+        try:
+            result = judge_call(judge_input)()
+        except (ValueError, judge.JudgeError) as exc:
+            outcomes.append((ref.name, False, f"cannot be judged: {exc}"))
+            continue
+        ok, why = packages.satisfies(packages.DEFAULT_EXPECTATIONS[ref.expected], result)
+        outcomes.append((ref.name, ok, f"{result.verdict}" + (f" ({why})" if why else "")))
+    return outcomes
+
+
 def package_read(path) -> dict:
     """A Kattis problem package as a pack question (plain data), its time limit inferred from the
     accepted submissions when the package gives none. Raises ApplicationError naming the file."""
@@ -206,14 +228,22 @@ def package_read(path) -> dict:
     except judge.JudgeError as exc:
         raise ApplicationError(f"problem {Path(path).name}: cannot judge its submissions here: {exc}") from exc
     reference, language = "", "python"
-    for submission in package.submissions.get("accepted", []):
-        try:
-            files, language = packages.read_submission(submission)
-        except (packages.PackageError, judge.UnsupportedLanguage, ValueError, OSError):
-            continue
-        if len(files) == 1:
-            reference = _text(next(iter(files.values())), f"{package.name}: {submission.name}")
-            break
+    references = []  # single-file submissions, a few per verdict folder, checked when publishing
+    for folder, paths in package.submissions.items():
+        if folder not in REFERENCE_FOLDERS or package.expectations.get(folder) != packages.DEFAULT_EXPECTATIONS.get(folder):
+            continue  # a folder with its own rules (submissions.yaml) is checked by `judge verify`
+        for submission in paths:
+            try:
+                files, code = packages.read_submission(submission)
+            except (packages.PackageError, judge.UnsupportedLanguage, ValueError, OSError):
+                continue
+            if len(files) != 1 or sum(r["expected"] == folder for r in references) >= REFERENCES_PER_FOLDER:
+                continue
+            text = _text(next(iter(files.values())), f"{package.name}: {submission.name}")
+            if folder == "accepted" and not reference:
+                reference, language = text, code
+                continue
+            references.append({"name": f"{folder}/{submission.name}", "language": code, "expected": folder, "source": text})
     checker = package.checker
     supported = ["python", "cpp", "c", "r"]
     return {
@@ -221,7 +251,7 @@ def package_read(path) -> dict:
         "prompt": package.statement or f"Solve the problem *{package.title or package.name}*.",
         "points": 10, "difficulty": "medium", "source": f"kattis:{package.name}",
         "style": "program", "language": language, "other_languages": [x for x in supported if x != language],
-        "reference_solution": reference, "source_package": package.name,
+        "reference_solution": reference, "source_package": package.name, "reference_submissions": references,
         "time_limit_s": package.time_limit_s, "memory_mb": package.limits.memory_mb,
         "output_kb": package.limits.output_kb,
         "checker": checker.kind, "abs_tol": checker.abs_tol, "rel_tol": checker.rel_tol,

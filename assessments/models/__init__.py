@@ -1,6 +1,6 @@
 from assessments.models.assessments import Assessment, AssessmentDraw, AssessmentQuestion, Invitation
 from assessments.models.attempts import Attempt, Response, Submission
-from assessments.models.code import CodeSpec, CodeTest, Feedback, ProgramTest, SupportFile, TestGroup
+from assessments.models.code import CodeSpec, CodeTest, Feedback, ProgramTest, ReferenceSubmission, SupportFile, TestGroup
 from assessments.models.regrades import Regrade, RegradeItem
 from assessments.models.questions import AnswerPart, NumericSpec, Option, Question, QuestionVariant, Skill, TextAnswer
 
@@ -19,6 +19,7 @@ __all__ = [
     "ProgramTest",
     "Question",
     "QuestionVariant",
+    "ReferenceSubmission",
     "Regrade",
     "RegradeItem",
     "Response",

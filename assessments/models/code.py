@@ -163,3 +163,33 @@ class SupportFile(BaseModel):
 
     def __str__(self):
         return self.name
+
+
+class ReferenceSubmission(BaseModel):
+    """A solution with a known outcome: publishing checks it gets exactly that (a wrong answer
+    must be caught by the tests, a brute force must time out). The expectations are the Kattis
+    submission folders'."""
+
+    class Expected(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted on every test"
+        WRONG_ANSWER = "wrong_answer", "Wrong answer on some test"
+        TIME_LIMIT_EXCEEDED = "time_limit_exceeded", "Time limit exceeded on some test"
+        RUN_TIME_ERROR = "run_time_error", "Run-time error on some test"
+        MEMORY_LIMIT_EXCEEDED = "memory_limit_exceeded", "Memory limit exceeded on some test"
+        OUTPUT_LIMIT_EXCEEDED = "output_limit_exceeded", "Output limit exceeded on some test"
+        REJECTED = "rejected", "Rejected (WA, TLE or RTE on some test)"
+        BRUTE_FORCE = "brute_force", "Too slow (TLE or RTE on some test, never WA)"
+        COMPILE_ERROR = "compile_error", "Compile error"
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="reference_submissions")
+    name = models.CharField(max_length=200)
+    language = models.CharField(max_length=20, choices=CodeSpec.Language.choices, default=CodeSpec.Language.PYTHON)
+    source = models.TextField()
+    expected = models.CharField(max_length=30, choices=Expected.choices)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self):
+        return f"{self.name} ({self.expected})"

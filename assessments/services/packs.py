@@ -20,6 +20,7 @@ from assessments.models import (
     Option,
     ProgramTest,
     Question,
+    ReferenceSubmission,
     Skill,
     SupportFile,
     AnswerPart,
@@ -195,6 +196,17 @@ def _code_upsert(question: Question, data: dict) -> None:
     question.program_tests.all().delete()
     question.test_groups.all().delete()
     question.support_files.all().delete()
+    question.reference_submissions.all().delete()
+    ReferenceSubmission.objects.bulk_create(
+        ReferenceSubmission(question=question, name=r["name"], language=r.get("language") or code.get("language", "python"),
+                            source=r["source"], expected=r["expected"], order=i)
+        for i, r in enumerate(data.get("reference_submissions") or [])
+    )
+    bad = [r["expected"] for r in data.get("reference_submissions") or []
+           if r["expected"] not in ReferenceSubmission.Expected.values]
+    if bad:
+        raise ValueError(f"unknown expected outcome(s) {', '.join(map(str, bad))} "
+                         f"(one of {', '.join(ReferenceSubmission.Expected.values)})")
     CodeTest.objects.bulk_create(
         CodeTest(question=question, name=t["name"], args=t["args"], expected=t["expected"],
                  is_sample=bool(t.get("sample")), weight=float(t.get("weight", 1)), feedback=t.get("feedback", ""),
@@ -325,6 +337,8 @@ def question_export(question: Question) -> dict:
         data["test_groups"] = [{"name": g.name, "weight": g.weight, "aggregation": g.aggregation} for g in question.test_groups.all()]
         data["support_files"] = [{"role": f.role, "language": f.language, "name": f.name, "content": f.content}
                                  for f in question.support_files.order_by("role", "language", "name")]
+        data["reference_submissions"] = [{"name": r.name, "language": r.language, "expected": r.expected, "source": r.source}
+                                         for r in question.reference_submissions.all()]
     return data
 
 

@@ -79,8 +79,22 @@ def _static_check(question: Question) -> Check:
             detail += f" (failing: {', '.join(failing[:5])})"
         if result.get("compile_output"):
             detail += f": {result['compile_output'][:300]}"
-        return Check(question, result["verdict"] == "AC", detail)
+        if result["verdict"] != "AC":
+            return Check(question, False, detail)
+        from assessments.tasks import reference_submissions_check
+
+        outcomes = reference_submissions_check(question)
+        wrong = [f"{name} expected {expected_of(question, name)}, got {got}" for name, ok, got in outcomes if not ok]
+        if outcomes:
+            detail += f"; {len(outcomes) - len(wrong)}/{len(outcomes)} reference submissions get their expected outcome"
+        if wrong:
+            detail += ": " + "; ".join(wrong[:5])
+        return Check(question, not wrong, detail)
     return Check(question, False, f"unknown kind {kind}")
+
+
+def expected_of(question: Question, name: str) -> str:
+    return next((r.expected for r in question.reference_submissions.all() if r.name == name), "?")
 
 
 def question_variants_prepare(*, question: Question, record: bool = True) -> tuple[bool, str]:

@@ -43,6 +43,7 @@ def test_an_author_adds_a_code_question_with_inline_tests(admin_client):
         "program_tests-TOTAL_FORMS": "0", "program_tests-INITIAL_FORMS": "0",
         "test_groups-TOTAL_FORMS": "0", "test_groups-INITIAL_FORMS": "0",
         "support_files-TOTAL_FORMS": "0", "support_files-INITIAL_FORMS": "0",
+        "reference_submissions-TOTAL_FORMS": "0", "reference_submissions-INITIAL_FORMS": "0",
         "code-0-style": "function", "code-0-other_languages": "[]", "code-0-output_kb": "64", "code-0-checker": "tokens",
         "code-0-language": "python", "code-0-function_name": "double", "code-0-starter_code": "def double(x):\n    pass",
         "code-0-reference_solution": "def double(x):\n    return 2 * x", "code-0-time_limit_s": "1", "code-0-memory_mb": "128",

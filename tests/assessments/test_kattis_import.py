@@ -29,6 +29,20 @@ def test_a_package_imports_as_a_program_question_with_its_tests_and_limits():
     tests = list(question.program_tests.order_by("order"))
     assert any(t.is_sample for t in tests) and any(not t.is_sample for t in tests)
     assert all(t.answer for t in tests)
+    references = dict(question.reference_submissions.values_list("name", "expected"))
+    assert references["wrong_answer/off_by_one.py"] == "wrong_answer"
+    assert references["time_limit_exceeded/spin_on_big.py"] == "time_limit_exceeded"
+    assert references["run_time_error/at_out_of_range.cpp"] == "run_time_error"
+
+
+@pytest.mark.django_db
+def test_publishing_an_imported_package_checks_its_wrong_and_slow_submissions_fail_as_filed():
+    question = import_package("addtwo")
+    published = question_set_status(question=question, status="published")
+    assert published.status == "published"
+    question.refresh_from_db()
+    count = question.reference_submissions.count()
+    assert f"{count}/{count} reference submissions get their expected outcome" in question.check_detail
 
 
 @pytest.mark.django_db

@@ -71,3 +71,57 @@ def test_every_question_of_the_starter_pack_validates():
     assessments = starter_load()
     assert assessments and Question.objects.count() >= 60
     call_command("validate_questions", stdout=open("/dev/null", "w"))
+
+
+def test_reference_submissions_must_get_the_outcome_they_are_filed_under():
+    from assessments.models import Question, ReferenceSubmission
+
+    question = code_question(status="draft")
+    ReferenceSubmission.objects.create(question=question, name="adds", expected="wrong_answer",
+                                       source="def square(x):\n    return x + x\n")
+    ReferenceSubmission.objects.create(question=question, name="spins", expected="time_limit_exceeded",
+                                       source="def square(x):\n    while True:\n        pass\n")
+    check = question_check(question=Question.objects.get(pk=question.pk))
+    assert check.ok, check.detail
+    assert "2/2 reference submissions get their expected outcome" in check.detail
+
+    ReferenceSubmission.objects.create(question=question, name="abs-times", expected="wrong_answer",
+                                       source="def square(x):\n    return abs(x) * abs(x)\n")
+    check = question_check(question=Question.objects.get(pk=question.pk))
+    assert not check.ok
+    assert "abs-times expected wrong_answer, got AC" in check.detail  # the tests do not catch it
+
+
+def test_a_parameterized_question_is_published_once_its_generator_serves_20_seeds_or_more():
+    from assessments.models import Question
+    from assessments.services.validation import question_set_status
+    from tests.assessments.factories import data_analysis_question
+
+    question = data_analysis_question(status="draft")
+    published = question_set_status(question=question, status="published")
+
+    assert published.status == Question.Status.PUBLISHED
+    question.refresh_from_db()
+    assert question.check_ok and question.check_detail.startswith("30 variants generated (")
+    assert question.variants.count() == 30
+    sizes = {v.params["n"] for v in question.variants.all()}
+    assert len(sizes) > 5
+    first = question.variants.get(index=0)
+    assert first.datasets["ab.csv"].startswith("group,value\n")
+    assert abs(first.answers["answers"]["mean_diff"]) < 3
+
+
+def test_a_generator_that_fails_on_one_seed_keeps_the_question_a_draft_and_says_which():
+    from assessments.models import Question
+    from assessments.services.validation import question_set_status
+    from common.exceptions import ApplicationError
+    from tests.assessments.factories import AB_GENERATOR, data_analysis_question
+
+    question = data_analysis_question(status="draft")
+    question.generator = AB_GENERATOR.replace("    n = int(", "    assert rng.integers(0, 10) != 3, 'unlucky'\n    n = int(")
+    question.save()
+    with pytest.raises(ApplicationError, match="cannot be published: seed"):
+        question_set_status(question=question, status="published")
+    question.refresh_from_db()
+    assert question.status == Question.Status.DRAFT and question.check_ok is False
+    assert "AssertionError: unlucky" in question.check_detail and question.variants.count() == 0
