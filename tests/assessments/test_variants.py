@@ -179,3 +179,21 @@ def test_a_question_shown_as_a_variant_cannot_be_saved_by_mistake():
     with pytest.raises(RuntimeError):
         shown.save()
     assert Question.objects.get(pk=question.pk).prompt.startswith("Each group has {{n}}")
+
+
+def test_explanations_show_after_grading_with_the_candidates_own_numbers_when_the_assessment_allows():
+    question = analysis_with_variants()
+    Question.objects.filter(pk=question.pk).update(explanation="With n = {{n}} per group, subtract the means.")
+    quiet, open_book = assessment_with(question), assessment_with(question, show_explanations=True)
+    for assessment, shown in ((quiet, False), (open_book, True)):
+        attempt = start(assessment)
+        client = APIClient()
+        client.force_authenticate(attempt.candidate)
+        attempt_submit(attempt_id=attempt.id, submitted_by=Attempt.SubmittedBy.CANDIDATE)
+        item = client.get(f"/api/attempts/{attempt.id}/report/").json()["questions"][0]
+        n = Response.objects.get(attempt=attempt).variant.params["n"]
+        assert item.get("explanation") == (f"With n = {n} per group, subtract the means." if shown else None)
+        page = APIClient()
+        page.force_login(attempt.candidate)
+        html = page.get(f"/attempts/{attempt.id}/results/").content.decode()
+        assert (f"With n = {n} per group" in html) is shown
