@@ -1,6 +1,7 @@
 """Roles are Django groups with model permissions."""
 
-REVIEWERS = "Reviewers"
+REVIEWERS = "Reviewers"  # recruiters and hiring managers: every candidate, every attempt
+INTERVIEWERS = "Interviewers"  # the candidates they are assigned to, their scorecards and comments
 AUTHORS = "Authors"
 
 ROLE_PERMISSIONS = {
@@ -10,9 +11,25 @@ ROLE_PERMISSIONS = {
         ("assessments", "view_response"),
         ("assessments", "view_assessment"),
         ("assessments", "view_question"),
+        ("assessments", "add_invitation"),
+        ("assessments", "change_invitation"),
+        ("assessments", "view_invitation"),
+        ("assessments", "change_response"),
         ("hiring", "view_application"),
         ("hiring", "change_application"),
+        ("hiring", "add_application"),
         ("hiring", "view_role"),
+        ("hiring", "view_scorecard"),
+        ("hiring", "add_scorecard"),
+        ("hiring", "view_comment"),
+        ("hiring", "add_comment"),
+    ],
+    INTERVIEWERS: [
+        ("hiring", "view_assigned_application"),
+        ("hiring", "view_scorecard"),
+        ("hiring", "add_scorecard"),
+        ("hiring", "view_comment"),
+        ("hiring", "add_comment"),
     ],
     AUTHORS: [
         ("assessments", action + "_" + model)

@@ -256,7 +256,7 @@ class SubmissionDetailApi(APIView):
     @extend_schema(responses={200: SubmissionOutputSerializer, **ERRORS}, summary="Poll a run or submission")
     def get(self, request, submission_id: int):
         submission = selectors.submission_get_for_user(user=request.user, submission_id=submission_id)
-        return HttpResponse(SubmissionOutputSerializer(submission_payload(submission, full=request.user.is_staff)).data)
+        return HttpResponse(SubmissionOutputSerializer(submission_payload(submission, full=request.user.has_perm("assessments.view_submission"))).data)
 
 
 class ResponseDatasetApi(APIView):

@@ -1,11 +1,10 @@
-"""Staff routes (is_staff): invitations. Thin adapters over the services."""
+"""Staff routes (people who may invite: reviewers, admins): invitations. Thin adapters over the services."""
 
 from datetime import timedelta
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response as HttpResponse
 from rest_framework.views import APIView
 
@@ -19,6 +18,7 @@ from assessments.services.invitations import (
     invitation_url,
     invitations_import_csv,
 )
+from common.apis import requires
 from common.exceptions import ApplicationError, NotFound
 
 
@@ -47,7 +47,7 @@ class InvitationOutputSerializer(serializers.Serializer):
 
 
 class StaffApi(APIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [requires("assessments.add_invitation", "assessments.change_invitation")]
 
 
 def _assessment(assessment_id: int) -> Assessment:

@@ -113,10 +113,10 @@ def assessment_question_count(*, assessment: Assessment) -> int:
 
 
 def attempt_get_for_user(*, user: User, attempt_id: int, to_change: bool = False) -> Attempt:
-    """The attempt if the user owns it or is staff; 404 otherwise, so ids reveal nothing.
-    Staff may read any attempt, but only its candidate may change it (`to_change`: 403)."""
+    """The attempt if the user owns it or may read every attempt (reviewers, admins); 404
+    otherwise, so ids reveal nothing. Only its candidate may change it (`to_change`: 403)."""
     attempts = Attempt.objects.select_related("assessment", "candidate")
-    if not user.is_staff:
+    if not user.has_perm("assessments.view_attempt"):  # reviewers and admins read every attempt
         attempts = attempts.filter(candidate=user)
     attempt = attempts.filter(pk=attempt_id).first()
     if attempt is None:
@@ -160,7 +160,7 @@ def attempt_responses(*, attempt: Attempt) -> list[Response]:
 
 def submission_get_for_user(*, user: User, submission_id: int) -> Submission:
     submissions = Submission.objects.select_related("attempt", "question")
-    if not user.is_staff:
+    if not user.has_perm("assessments.view_submission"):
         submissions = submissions.filter(attempt__candidate=user)
     submission = submissions.filter(pk=submission_id).first()
     if submission is None:

@@ -40,7 +40,7 @@ def invitation_open(request, token: str):
 def home(request):
     assessments = selectors.assessment_list_for_user(user=request.user)
     recent = []
-    if request.user.is_staff:
+    if request.user.has_perm("assessments.view_attempt"):
         recent = Attempt.objects.select_related("candidate", "assessment").order_by("-started_at")[:20]
     return render(request, "assessments/home.html", {"assessments": assessments, "recent_attempts": recent})
 

@@ -41,3 +41,18 @@ def _django_validation_detail(exc: DjangoValidationError):
     if hasattr(exc, "message_dict"):
         return exc.message_dict
     return {"non_field_errors": exc.messages}
+
+
+def requires(*perms: str) -> type:
+    """A DRF permission class: signed in, active, and holding every one of `perms`."""
+    from rest_framework.permissions import BasePermission
+
+    class HasPerms(BasePermission):
+        message = "You do not have permission to do this."
+
+        def has_permission(self, request, view) -> bool:
+            user = request.user
+            return bool(user and user.is_authenticated and user.is_active and user.has_perms(perms))
+
+    HasPerms.__name__ = "Requires_" + "_".join(p.replace(".", "_") for p in perms)
+    return HasPerms

@@ -82,9 +82,16 @@ class Application(BaseModel):
     candidate = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="applications")
     stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="applications")
     state = models.CharField(max_length=20, choices=State.choices, default=State.ACTIVE)
+    interviewers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="interviews",
+        help_text="Interviewers who may see this candidate (people who see every application need not be listed).",
+    )
+    stage_entered_at = models.DateTimeField(null=True, blank=True, help_text="When the application reached its stage.")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["role", "candidate"], name="application_unique")]
+        indexes = [models.Index(fields=["role", "state", "stage"])]
+        permissions = [("view_assigned_application", "Can view the applications they are assigned to")]
 
     def __str__(self):
         return f"{self.candidate} → {self.role}"
@@ -128,3 +135,17 @@ class Scorecard(BaseModel):
         constraints = [
             models.UniqueConstraint(fields=["application", "stage", "interviewer"], name="scorecard_one_per_interviewer")
         ]
+
+
+class Comment(BaseModel):
+    """A note staff leave on an application (visible to everyone who may see it)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.author} on {self.application}"

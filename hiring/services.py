@@ -1,4 +1,5 @@
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from assessments.models import Attempt, Skill
@@ -76,6 +77,8 @@ def applications_move_bulk(*, application_ids: list[int], to_stage: Stage, actor
 
 
 def _stage_entered(*, application: Application) -> None:
+    application.stage_entered_at = timezone.now()
+    application.save(update_fields=["stage_entered_at", "updated_at"])
     stage = application.stage
     if stage.invite_on_enter and stage.assessment_id:
         invitation_create(assessment=stage.assessment, candidate=application.candidate)

@@ -1,6 +1,7 @@
 import factory
 
 from accounts.models import User
+from accounts.roles import INTERVIEWERS, REVIEWERS
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -17,5 +18,25 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.save()
 
 
+def _join(group_name):
+    def join(obj, create, extracted, **kwargs):
+        if create:
+            from accounts.services import role_groups_ensure
+
+            obj.groups.add(role_groups_ensure()[group_name])
+
+    return join
+
+
 class StaffFactory(UserFactory):
+    """A reviewer (recruiter, hiring manager): sees every candidate and attempt."""
+
     is_staff = True
+    join_group = factory.PostGeneration(_join(REVIEWERS))
+
+
+class InterviewerFactory(UserFactory):
+    """Sees only the applications they are assigned to."""
+
+    is_staff = True
+    join_group = factory.PostGeneration(_join(INTERVIEWERS))

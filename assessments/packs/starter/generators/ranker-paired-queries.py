@@ -44,6 +44,9 @@ def generate(rng):
         p_welch = float(stats.ttest_ind(new, old, equal_var=False).pvalue)
         if p_welch - p < 0.05:
             continue
+        half = stats.t.ppf(0.975, n - 1) * d.std(ddof=1) / np.sqrt(n)
+        if min(abs(d.mean() - half), abs(d.mean() + half)) < 0.002:  # a bound that rounds to -0.000
+            continue
         break
     else:
         raise RuntimeError("no usable sample drawn")
