@@ -29,3 +29,22 @@ def user_ensure(*, username: str, password: str, is_staff: bool = False, is_supe
     user.save()
     user.groups.set(groups)
     return user
+
+
+def candidate_for_email(*, email: str, name: str = "") -> User:
+    """The account with this e-mail, or a new candidate account for it (no password: the
+    candidate signs in through an invitation link)."""
+    email = email.strip()
+    user = User.objects.filter(email__iexact=email).first()
+    if user is not None:
+        return user
+    first, _, last = name.strip().partition(" ")
+    base = email.split("@")[0][:120] or "candidate"
+    username, n = base, 1
+    while User.objects.filter(username=username).exists():
+        n += 1
+        username = f"{base}{n}"
+    user = User.objects.create_user(username=username, email=email, first_name=first[:150], last_name=last[:150])
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    return user

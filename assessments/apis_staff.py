@@ -9,6 +9,7 @@ from rest_framework.response import Response as HttpResponse
 from rest_framework.views import APIView
 
 from accounts.models import User
+from accounts.services import candidate_for_email
 from assessments.apis import ERRORS
 from assessments.models import Assessment, Invitation
 from assessments.services.invitations import (
@@ -60,7 +61,8 @@ def _assessment(assessment_id: int) -> Assessment:
 class InvitationCreateApi(StaffApi):
     class InputSerializer(serializers.Serializer):
         candidate_id = serializers.IntegerField(required=False)
-        email = serializers.EmailField(required=False)
+        email = serializers.EmailField(required=False, help_text="A new address creates the candidate's account.")
+        name = serializers.CharField(required=False, max_length=150, default="")
         extra_minutes = serializers.IntegerField(required=False, default=0, min_value=0, max_value=600)
         available_from = serializers.DateTimeField(required=False, allow_null=True, default=None)
         available_until = serializers.DateTimeField(required=False, allow_null=True, default=None)
@@ -79,9 +81,9 @@ class InvitationCreateApi(StaffApi):
         if d.get("candidate_id"):
             candidate = User.objects.filter(pk=d["candidate_id"]).first()
         elif d.get("email"):
-            candidate = User.objects.filter(email__iexact=d["email"]).first()
+            candidate = candidate_for_email(email=d["email"], name=d.get("name", ""))
         if candidate is None:
-            raise ApplicationError("No such candidate; invite new people with the CSV route.", {"field": "candidate"})
+            raise ApplicationError("No such candidate: give an e-mail address or a candidate id.", {"field": "candidate"})
         invitation, _ = invitation_create(
             assessment=_assessment(assessment_id), candidate=candidate, extra_time=timedelta(minutes=d["extra_minutes"]),
             available_from=d["available_from"], available_until=d["available_until"], send=d["send"],

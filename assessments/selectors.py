@@ -131,7 +131,7 @@ def attempt_responses(*, attempt: Attempt) -> list[Response]:
     everything a candidate-facing page shows; `question.display_options` is the option order."""
     responses = (
         Response.objects.filter(attempt=attempt)
-        .select_related("question__code", "question__numeric", "variant")
+        .select_related("question__code", "question__numeric", "variant", "reviewed_by")
         .prefetch_related(
             "question__skills",
             "question__parts",
@@ -301,8 +301,10 @@ def submission_public_result(*, submission: Submission, full: bool = False) -> d
     return public
 
 
-def attempt_report(*, attempt: Attempt) -> dict:
-    """Score, pass/fail, per-skill breakdown and per-question results. Never the correct answers."""
+def attempt_report(*, attempt: Attempt, staff: bool = False) -> dict:
+    """Score, pass/fail, per-skill breakdown and per-question results. Never the correct answers
+    for the candidate; `staff` (a reviewer's view) adds each answer, the code and every test's
+    full result, hidden tests included."""
     responses = attempt_responses(attempt=attempt)
     # The latest Submit per question, fetched with its results (not every earlier one's).
     newest = (
@@ -341,8 +343,18 @@ def attempt_report(*, attempt: Attempt) -> dict:
                 "status": submission.status,
                 "verdict": submission.verdict,
                 "score": submission.score,
-                **submission_public_result(submission=submission),
+                **submission_public_result(submission=submission, full=staff),
             }
+        if staff:
+            item.update(
+                response_id=response.id, prompt=question.prompt, answer=response.answer,
+                answer_text=_answer_text(response), version=question.version,
+                variant=response.variant.index if response.variant is not None else None,
+                reviewed_by=str(response.reviewed_by) if response.reviewed_by_id else None,
+                review_note=response.review_note,
+            )
+            if submission is not None:
+                item["submission"].update(source=submission.source, language=submission.language, error=submission.error)
         questions.append(item)
     for row in skills.values():
         row["percent"] = round(100 * row["score"] / row["max_score"], 1) if row["max_score"] else None
@@ -361,6 +373,21 @@ def attempt_report(*, attempt: Attempt) -> dict:
         "skills": sorted(skills.values(), key=lambda r: r["name"]),
         "questions": questions,
     }
+
+
+def _answer_text(response: Response) -> str:
+    """A response's answer in words, for reviewers (options by their text, not their ids)."""
+    answer, question = response.answer, response.question
+    options = {o.id: o.text for o in getattr(question, "display_options", None) or question.options.all()}
+    if "choice" in answer:
+        return options.get(answer["choice"], "") if answer["choice"] is not None else ""
+    if "choices" in answer:
+        return "; ".join(options.get(c, "?") for c in answer["choices"])
+    if "value" in answer:
+        return "" if answer["value"] is None else f"{answer['value']:g}"
+    if "parts" in answer:
+        return "; ".join(f"{k} = {v:g}" for k, v in answer["parts"].items() if v is not None)
+    return answer.get("text") or answer.get("source") or ""
 
 
 def _is_answered(answer: dict) -> bool:

@@ -128,6 +128,7 @@ class Scorecard(BaseModel):
     stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="scorecards")
     interviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="scorecards")
     ratings = models.JSONField(default=dict, help_text="{skill slug: 1..4}")
+    overall = models.FloatField(null=True, blank=True, help_text="The mean of the ratings.")
     recommendation = models.CharField(max_length=12, choices=Recommendation.choices)
     notes = models.TextField(blank=True)
 

@@ -2,10 +2,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from assessments.models import Attempt, Skill
+from accounts.services import candidate_for_email
+from assessments.models import Assessment, Attempt, Response, Skill
+from assessments.services.reviews import response_review
 from assessments.services.invitations import invitation_create
-from common.exceptions import ApplicationError, Conflict
-from hiring.models import DEFAULT_STAGES, RATING_ANCHORS, Application, Role, Scorecard, Stage, StageTransition
+from common.exceptions import ApplicationError, Conflict, NotFound
+from hiring.models import DEFAULT_STAGES, RATING_ANCHORS, Application, Comment, Role, Scorecard, Stage, StageTransition
 
 
 @transaction.atomic
@@ -81,7 +83,8 @@ def _stage_entered(*, application: Application) -> None:
     application.save(update_fields=["stage_entered_at", "updated_at"])
     stage = application.stage
     if stage.invite_on_enter and stage.assessment_id:
-        invitation_create(assessment=stage.assessment, candidate=application.candidate)
+        invitation_create(assessment=stage.assessment, candidate=application.candidate,
+                          send=bool(application.candidate.email))
 
 
 @transaction.atomic
@@ -127,6 +130,77 @@ def scorecard_submit(*, application: Application, stage: Stage, interviewer: Use
         raise ApplicationError("Unknown recommendation.", {"allowed": Scorecard.Recommendation.values})
     scorecard, _ = Scorecard.objects.update_or_create(
         application=application, stage=stage, interviewer=interviewer,
-        defaults={"ratings": ratings, "recommendation": recommendation, "notes": notes},
+        defaults={"ratings": ratings, "recommendation": recommendation, "notes": notes,
+                  "overall": round(sum(ratings.values()) / len(ratings), 3) if ratings else None},
     )
     return scorecard
+
+
+STAGE_FIELDS = {"name", "assessment_id", "uses_scorecards", "invite_on_enter", "advance_on_pass"}
+
+
+@transaction.atomic
+def stage_update(*, stage: Stage, **fields) -> Stage:
+    """Rename a stage, attach its assessment, switch its rules on or off."""
+    unknown = set(fields) - STAGE_FIELDS
+    if unknown:
+        raise ApplicationError("These fields cannot be changed here.", {"fields": sorted(unknown)})
+    if fields.get("assessment_id") is not None and not Assessment.objects.filter(pk=fields["assessment_id"]).exists():
+        raise ApplicationError("No such assessment.", {"assessment_id": fields["assessment_id"]})
+    for name, value in fields.items():
+        setattr(stage, name, value)
+    if stage.invite_on_enter and stage.assessment_id is None:
+        raise ApplicationError("Inviting on entry needs the stage's assessment.", {"stage": stage.slug})
+    if stage.advance_on_pass and stage.assessment_id is None:
+        raise ApplicationError("Advancing on a pass needs the stage's assessment.", {"stage": stage.slug})
+    stage.save()
+    return stage
+
+
+@transaction.atomic
+def application_add(*, role: Role, email: str, name: str = "", actor: User | None = None) -> Application:
+    """Add a candidate to a role by e-mail (their account is made if new)."""
+    candidate = candidate_for_email(email=email, name=name)
+    if candidate.is_staff or candidate.is_superuser:
+        raise ApplicationError("Staff accounts cannot be candidates.", {"email": email})
+    if Application.objects.filter(role=role, candidate=candidate).exists():
+        raise Conflict("This candidate has already applied to this role.", {"email": email})
+    return application_create(role=role, candidate=candidate, actor=actor)
+
+
+@transaction.atomic
+def interviewers_assign(*, application: Application, usernames: list[str], actor: User) -> list[User]:
+    """Set who interviews this candidate (they may then see the candidate's record)."""
+    users = list(User.objects.filter(username__in=set(usernames), is_active=True))
+    missing = sorted(set(usernames) - {u.username for u in users})
+    if missing:
+        raise ApplicationError("No such user(s).", {"usernames": missing})
+    not_staff = sorted(u.username for u in users if not u.is_staff)
+    if not_staff:
+        raise ApplicationError("Interviewers are staff accounts.", {"usernames": not_staff})
+    before = set(application.interviewers.values_list("username", flat=True))
+    application.interviewers.set(users)
+    after = {u.username for u in users}
+    if before != after:
+        StageTransition.objects.create(
+            application=application, actor=actor, from_stage=application.stage, to_stage=application.stage,
+            from_state=application.state, to_state=application.state,
+            note="Interviewers: " + (", ".join(sorted(after)) or "none"),
+        )
+    return users
+
+
+def comment_add(*, application: Application, author: User, body: str) -> Comment:
+    if not body.strip():
+        raise ApplicationError("A comment needs some text.", {"field": "body"})
+    return Comment.objects.create(application=application, author=author, body=body.strip())
+
+
+@transaction.atomic
+def response_override(*, application: Application, response_id: int, reviewer: User, score: float, note: str) -> Response:
+    """Set a score by hand on one of this candidate's responses; the note is required and kept."""
+    if not Response.objects.filter(pk=response_id, attempt__candidate_id=application.candidate_id).exists():
+        raise NotFound("Response not found.")
+    response = response_review(response_id=response_id, reviewer=reviewer, score=score, note=note)
+    response.attempt.refresh_from_db()
+    return response

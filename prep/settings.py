@@ -5,7 +5,9 @@ environment with django-environ; defaults give the embedded single-machine setup
 `make run` starts (SQLite, a private Redis on loopback).
 """
 
+import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -97,8 +99,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    # Tests need a file, not :memory:, so that the Celery worker process sees the same data.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-prep.sqlite3")}
+    # Tests need a file, not :memory:, so that the Celery worker process sees the same data
+    # (it is handed this path); one per test run, so that two runs on a machine never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"prep-test-{os.getpid()}.sqlite3")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -11,6 +11,8 @@ urlpatterns = [
     path("api/auth/token/", obtain_auth_token, name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/staff/", include("hiring.urls_api")),
+    path("api/staff/", include("hiring.urls_reports")),
     path("api/", include("assessments.urls_api")),
     path("", include("hiring.urls")),
     path("", include("assessments.urls")),

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.services import candidate_for_email
 from assessments.models import Assessment, Invitation
 from common.exceptions import ApplicationError, Conflict
 
@@ -136,13 +137,7 @@ def invitations_import_csv(*, assessment: Assessment, text: str, send: bool = Tr
     rows = _csv_rows(text)
     invitations = []
     for row in rows:
-        user = User.objects.filter(email__iexact=row.email).first()
-        if user is None:
-            first, _, last = row.name.partition(" ")
-            user = User.objects.create_user(username=_free_username(row.email), email=row.email,
-                                            first_name=first, last_name=last)
-            user.set_unusable_password()
-            user.save(update_fields=["password"])
+        user = candidate_for_email(email=row.email, name=row.name)
         invitation, _ = invitation_create(assessment=assessment, candidate=user,
                                           extra_time=timedelta(minutes=row.extra_minutes), send=send)
         invitations.append(invitation)
@@ -173,12 +168,3 @@ def _csv_rows(text: str) -> list[CsvInvite]:
     if not rows:
         raise ApplicationError("The CSV has no rows.")
     return rows
-
-
-def _free_username(email: str) -> str:
-    base = email.split("@")[0][:120] or "candidate"
-    name, n = base, 1
-    while User.objects.filter(username=name).exists():
-        n += 1
-        name = f"{base}{n}"
-    return name

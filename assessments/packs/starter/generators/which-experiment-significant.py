@@ -2,7 +2,8 @@
 an estimate with a 95% confidence interval) and the team's significance level varies. Which are
 significant at alpha, two-sided? Options (fixed order): 0 only A, 1 only B, 2 both, 3 neither.
 
-Every |z| is at least 0.15 from the critical value, so no variant hinges on rounding, and for
+Every |z|, as computed from the rounded numbers shown, is at least 0.12 from the critical value,
+so no variant hinges on rounding, and for
 alpha != 0.05 the scenarios include ones where "the 95% CI excludes 0" gives the wrong verdict."""
 from scipy import stats
 

@@ -1,0 +1,3 @@
+"""Report and analytics routes (staff API)."""
+
+urlpatterns: list = []
