@@ -195,6 +195,24 @@ class ResponseSaveApi(APIView):
         return HttpResponse(self.OutputSerializer(response).data)
 
 
+class TimeSpentApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        seconds = serializers.IntegerField(min_value=0, max_value=3600)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: inline_serializer("TimeSpent", {"time_spent_s": serializers.IntegerField()}), **ERRORS},
+        summary="Report time spent on a question (capped by the time that has passed; 409 after the deadline)",
+    )
+    def post(self, request, attempt_id: int, question_id: int):
+        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id, to_change=True)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        response = services.time_spent_record(attempt_id=attempt.id, question_id=question_id,
+                                              seconds=data.validated_data["seconds"])
+        return HttpResponse({"time_spent_s": response.time_spent_s})
+
+
 class SubmissionOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     attempt_id = serializers.IntegerField()
@@ -294,6 +312,10 @@ class AttemptReportApi(APIView):
         passed = serializers.BooleanField(allow_null=True)
         skills = serializers.ListField(child=serializers.JSONField())
         questions = serializers.ListField(child=serializers.JSONField())
+        time_spent_s = serializers.IntegerField()
+        percentile = serializers.FloatField(allow_null=True, help_text="Share of takers scoring lower (once 20 have).")
+        percentile_of = serializers.IntegerField()
+        results_shown = serializers.ChoiceField(choices=["full", "score", "none"], help_text="The assessment's results policy.")
 
         class Meta:
             ref_name = "AttemptReport"
@@ -303,4 +325,5 @@ class AttemptReportApi(APIView):
         attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
         if attempt.state == Attempt.State.IN_PROGRESS:
             raise Conflict("The report is ready once the attempt is submitted.", {"state": attempt.state})
-        return HttpResponse(self.OutputSerializer(selectors.attempt_report(attempt=attempt)).data)
+        report = selectors.attempt_report(attempt=attempt, staff=attempt.candidate_id != request.user.id)
+        return HttpResponse(self.OutputSerializer(report).data)

@@ -333,6 +333,7 @@ def attempt_report(*, attempt: Attempt, staff: bool = False) -> dict:
             "score": response.score,
             "max_score": response.max_score,
             "status": _response_status(response) if _is_answered(response.answer) or response.score is None else "unanswered",
+            "time_spent_s": response.time_spent_s,
         }
         if attempt.assessment.show_explanations and attempt.state == Attempt.State.GRADED and question.explanation:
             item["explanation"] = question.explanation
@@ -358,7 +359,7 @@ def attempt_report(*, attempt: Attempt, staff: bool = False) -> dict:
         questions.append(item)
     for row in skills.values():
         row["percent"] = round(100 * row["score"] / row["max_score"], 1) if row["max_score"] else None
-    return {
+    report = {
         "attempt_id": attempt.id,
         "assessment": {"id": attempt.assessment_id, "title": attempt.assessment.title},
         "state": attempt.state,
@@ -372,7 +373,39 @@ def attempt_report(*, attempt: Attempt, staff: bool = False) -> dict:
         "passed": attempt.passed,
         "skills": sorted(skills.values(), key=lambda r: r["name"]),
         "questions": questions,
+        "time_spent_s": sum(r.time_spent_s for r in responses),
+        **attempt_percentile(attempt=attempt),
+        "results_shown": Assessment.CandidateResults.FULL if staff else attempt.assessment.candidate_results,
     }
+    return report if staff else _as_policy_allows(report)
+
+
+PERCENTILE_MIN_ATTEMPTS = 20
+
+
+def attempt_percentile(*, attempt: Attempt) -> dict:
+    """Where a graded attempt stands among every graded attempt of its assessment (the share
+    scoring lower, ties counted half), once at least 20 people have taken it."""
+    if attempt.state != Attempt.State.GRADED or attempt.score is None:
+        return {"percentile": None, "percentile_of": 0}
+    graded = Attempt.objects.filter(assessment_id=attempt.assessment_id, state=Attempt.State.GRADED)
+    counts = graded.aggregate(total=Count("id"), lower=Count("id", filter=Q(score__lt=attempt.score)),
+                              equal=Count("id", filter=Q(score=attempt.score)))
+    if counts["total"] < PERCENTILE_MIN_ATTEMPTS:
+        return {"percentile": None, "percentile_of": counts["total"]}
+    share = (counts["lower"] + (counts["equal"] - 1) / 2) / (counts["total"] - 1)
+    return {"percentile": round(100 * share, 1), "percentile_of": counts["total"]}
+
+
+def _as_policy_allows(report: dict) -> dict:
+    """What the candidate may see of a report, as the assessment's results policy says."""
+    policy = report["results_shown"]
+    if policy == Assessment.CandidateResults.FULL or report["state"] != Attempt.State.GRADED:
+        return report
+    hidden = {"questions": [], "percentile": None}
+    if policy == Assessment.CandidateResults.NONE:
+        hidden.update(score=None, percent=None, passed=None, skills=[])
+    return {**report, **hidden}
 
 
 def _answer_text(response: Response) -> str:

@@ -21,6 +21,7 @@ urlpatterns = [
         apis.SubmissionCreateApi.as_view(),
         name="submission-create",
     ),
+    path("attempts/<int:attempt_id>/responses/<int:question_id>/time/", apis.TimeSpentApi.as_view(), name="time-spent"),
     path("attempts/<int:attempt_id>/responses/<int:question_id>/datasets/<str:name>", apis.ResponseDatasetApi.as_view(),
          name="response-dataset"),
     path("attempts/<int:attempt_id>/submit/", apis.AttemptSubmitApi.as_view(), name="attempt-submit"),

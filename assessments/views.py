@@ -132,5 +132,5 @@ def attempt_results(request, attempt_id: int):
             return redirect("attempt-take", attempt_id=attempt.id)
         report = None
     else:
-        report = selectors.attempt_report(attempt=attempt)
+        report = selectors.attempt_report(attempt=attempt, staff=attempt.candidate_id != request.user.id)
     return render(request, "assessments/results.html", {"attempt": attempt, "report": report})

@@ -19,6 +19,15 @@ class Assessment(BaseModel):
     is_public = models.BooleanField(default=False, help_text="Open to every signed-in user without an invitation.")
     shuffle_questions = models.BooleanField(default=False, help_text="Each attempt gets its own order (from its seed).")
     shuffle_options = models.BooleanField(default=False, help_text="Each attempt gets its own option order (from its seed).")
+    class CandidateResults(models.TextChoices):
+        FULL = "full", "Score, skills and per-question results"
+        SCORE = "score", "Score, pass/fail and skills only"
+        NONE = "none", "Nothing: the team shares results"
+
+    candidate_results = models.CharField(
+        max_length=5, choices=CandidateResults.choices, default=CandidateResults.FULL,
+        help_text="What candidates see of their graded attempt (staff always see everything).",
+    )
     show_explanations = models.BooleanField(
         default=False, help_text="After grading, candidates see each question's explanation with their results."
     )

@@ -40,6 +40,7 @@ class Attempt(BaseModel):
     graded_at = models.DateTimeField(null=True, blank=True)
     score = models.FloatField(null=True, blank=True)
     max_score = models.FloatField(default=0)
+    activity_at = models.DateTimeField(null=True, blank=True, help_text="The last time the page reported time spent.")
 
     class Meta:
         ordering = ["-started_at"]
@@ -83,6 +84,7 @@ class Response(BaseModel):
     score = models.FloatField(null=True, blank=True)
     max_score = models.FloatField()
     graded_at = models.DateTimeField(null=True, blank=True)
+    time_spent_s = models.PositiveIntegerField(default=0, help_text="Seconds the candidate spent on it (reported by the page, capped by the clock).")
     # A reviewer's grade (free-text answers) or override, always with a note.
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

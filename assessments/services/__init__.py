@@ -1,6 +1,6 @@
 from assessments.services.attempts import attempt_finalize_if_ready, attempt_start, attempt_submit
 from assessments.services.reconcile import grading_reconcile
-from assessments.services.responses import response_save
+from assessments.services.responses import response_save, time_spent_record
 from assessments.services.reviews import response_review
 from assessments.services.submissions import (
     submission_claim,
@@ -20,4 +20,5 @@ __all__ = [
     "submission_complete",
     "submission_create",
     "submission_fail",
+    "time_spent_record",
 ]

@@ -1,6 +1,7 @@
 import math
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from assessments.models import Attempt, Question, Response
@@ -146,3 +147,27 @@ def response_save(*, attempt_id: int, question_id: int, answer: dict) -> Respons
     return response
 
 
+
+
+MAX_REPORT_S = 120  # the page reports every 15 s; a longer gap was not spent answering
+
+
+@transaction.atomic
+def time_spent_record(*, attempt_id: int, question_id: int, seconds: int) -> Response:
+    """Add time the page saw the candidate spend on a question. What the page claims is capped
+    by the clock: never more than has passed since the previous report (or the start)."""
+    attempt = attempt_lock_open(attempt_id=attempt_id)
+    if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
+        raise ApplicationError("seconds is a whole number of seconds, 0 or more.")
+    response = Response.objects.filter(attempt=attempt, question_id=question_id).first()
+    if response is None:
+        raise NotFound("This question is not part of the attempt.")
+    now = timezone.now()
+    elapsed = (now - (attempt.activity_at or attempt.started_at)).total_seconds()
+    credited = int(min(seconds, elapsed + 1, MAX_REPORT_S))
+    if credited > 0:
+        Response.objects.filter(pk=response.pk).update(time_spent_s=F("time_spent_s") + credited)
+    attempt.activity_at = now
+    attempt.save(update_fields=["activity_at", "updated_at"])
+    response.refresh_from_db(fields=["time_spent_s"])
+    return response

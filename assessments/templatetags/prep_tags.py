@@ -32,3 +32,19 @@ def call_args(args) -> str:
 @register.filter
 def verdict_class(verdict: str) -> str:
     return "ok" if verdict == "AC" else ("pending" if not verdict else "bad")
+
+
+@register.filter
+def duration(seconds) -> str:
+    """12 s, 4 min 05 s, 1 h 02 min."""
+    try:
+        seconds = int(seconds or 0)
+    except (TypeError, ValueError):
+        return ""
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, sec = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {sec:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"

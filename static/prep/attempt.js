@@ -222,6 +222,41 @@
     Promise.all(Array.from(root.querySelectorAll("section.question.unsaved")).map(save)).finally(function () { form.submit(); });
   });
 
+  // --- time per question ----------------------------------------------------------------------
+  // The question being worked on is the one holding the focus, else the one filling most of the
+  // screen; time counts only while the page is visible. Reported every 15 s (the server caps it).
+  let current = null, since = null, banked = new Map();
+  function visibleQuestion() {
+    const focused = document.activeElement && document.activeElement.closest("section.question");
+    if (focused) return focused;
+    let best = null, bestArea = 0;
+    root.querySelectorAll("section.question").forEach(function (section) {
+      const r = section.getBoundingClientRect();
+      const area = Math.max(0, Math.min(r.bottom, window.innerHeight) - Math.max(r.top, 0));
+      if (area > bestArea) { best = section; bestArea = area; }
+    });
+    return best;
+  }
+  function account() {
+    const now = Date.now();
+    if (current && since !== null) banked.set(current, (banked.get(current) || 0) + (now - since) / 1000);
+    current = document.visibilityState === "visible" && !locked ? visibleQuestion() : null;
+    since = current ? now : null;
+  }
+  function report() {
+    account();
+    banked.forEach(function (seconds, section) {
+      const whole = Math.floor(seconds);
+      if (whole < 1) return;
+      banked.set(section, seconds - whole);
+      request("POST", api + "responses/" + section.dataset.questionId + "/time/", { seconds: whole }).catch(function () {});
+    });
+  }
+  ["focusin", "scroll"].forEach(function (name) { window.addEventListener(name, account, { passive: true }); });
+  document.addEventListener("visibilitychange", function () { report(); });
+  setInterval(report, 15000);
+  account();
+
   syncClock().finally(tick);
   setInterval(syncClock, 60000);
 })();
