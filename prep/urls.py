@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/staff/", include("hiring.urls_api")),
     path("api/staff/", include("hiring.urls_reports")),
     path("api/", include("assessments.urls_api")),
+    path("staff/", include("hiring.urls_staff")),
     path("", include("hiring.urls")),
     path("", include("assessments.urls")),
 ]
