@@ -1,12 +1,12 @@
 from django.contrib import admin
 
-from hiring.models import Application, Role, Stage, StageTransition
+from hiring.models import Application, Comment, Role, Scorecard, Stage, StageTransition
 
 
 class StageInline(admin.TabularInline):
     model = Stage
     extra = 0
-    fields = ["order", "slug", "name", "assessment", "skills"]
+    fields = ["order", "slug", "name", "assessment", "skills", "uses_scorecards", "invite_on_enter", "advance_on_pass"]
 
 
 @admin.register(Role)
@@ -26,10 +26,31 @@ class StageTransitionInline(admin.TabularInline):
         return False
 
 
+class ScorecardInline(admin.TabularInline):
+    model = Scorecard
+    extra = 0
+    fields = ["stage", "interviewer", "ratings", "overall", "recommendation", "notes"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class CommentInline(admin.TabularInline):
+    model = Comment
+    extra = 0
+    fields = ["created_at", "author", "body"]
+    readonly_fields = ["created_at", "author", "body"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Application)
 class ApplicationAdmin(admin.ModelAdmin):
     list_display = ["candidate", "role", "stage", "state", "updated_at"]
     list_filter = ["role", "state", "stage__name"]
     list_select_related = ["candidate", "role", "stage"]
-    readonly_fields = ["stage", "state"]  # moves go through the service so that they are audited
-    inlines = [StageTransitionInline]
+    readonly_fields = ["stage", "state", "stage_entered_at"]  # moves go through the service so that they are audited
+    filter_horizontal = ["interviewers"]
+    inlines = [StageTransitionInline, ScorecardInline, CommentInline]

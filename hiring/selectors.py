@@ -1,7 +1,7 @@
 from django.db.models import Prefetch, Sum
 
 from accounts.models import User
-from assessments.models import Attempt, Invitation, Response
+from assessments.models import Assessment, Attempt, Invitation, Response
 from hiring.models import Application, Stage
 
 
@@ -41,14 +41,17 @@ def candidate_progress(*, candidate: User) -> dict:
         .select_related("assessment").order_by("available_until", "id")
         if i.assessment_id not in taken
     ]
+    shown = Assessment.CandidateResults.NONE  # an assessment whose results the team keeps shows no score here
     history = [
         {"attempt_id": a.id, "title": a.assessment.title, "date": a.submitted_at or a.started_at,
-         "percent": a.percent, "passed": a.passed}
+         "percent": None if a.assessment.candidate_results == shown else a.percent,
+         "passed": None if a.assessment.candidate_results == shown else a.passed}
         for a in Attempt.objects.filter(candidate=candidate, state=Attempt.State.GRADED)
         .select_related("assessment").order_by("submitted_at", "id")
     ]
     skills = (
         Response.objects.filter(attempt__candidate=candidate, attempt__state=Attempt.State.GRADED, score__isnull=False)
+        .exclude(attempt__assessment__candidate_results=shown)
         .values("question__skills__slug", "question__skills__name")
         .annotate(score=Sum("score"), max_score=Sum("max_score"))
         .order_by("question__skills__name")

@@ -42,3 +42,22 @@ def test_progress_shows_the_candidates_own_stages_scores_and_skills(client):
     other = APIClient()
     other.force_authenticate(UserFactory())
     assert other.get("/api/me/progress/").json() == {"pipeline": [], "upcoming": [], "history": [], "skills": []}
+
+
+def test_progress_keeps_back_the_score_of_an_assessment_whose_results_the_team_keeps():
+    from assessments.models import Assessment, Attempt
+    from assessments.services import attempt_start, attempt_submit, response_save
+    from hiring.selectors import candidate_progress
+    from tests.assessments.factories import assessment_with, invite, numeric_question
+
+    question = numeric_question(answer=0.05, abs_tol=0.001)
+    assessment = assessment_with(question, candidate_results=Assessment.CandidateResults.NONE)
+    candidate = invite(assessment).candidate
+    attempt, _ = attempt_start(candidate=candidate, assessment=assessment)
+    response_save(attempt_id=attempt.id, question_id=question.id, answer={"value": 0.05})
+    attempt_submit(attempt_id=attempt.id, submitted_by=Attempt.SubmittedBy.CANDIDATE)
+
+    progress = candidate_progress(candidate=candidate)
+
+    assert [(h["percent"], h["passed"]) for h in progress["history"]] == [(None, None)]
+    assert progress["skills"] == []
