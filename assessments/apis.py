@@ -8,6 +8,7 @@ from rest_framework.response import Response as HttpResponse
 from rest_framework.views import APIView
 
 from assessments import selectors, services
+from assessments.services.integrity import integrity_note_save, integrity_record
 from assessments.models import Attempt, Question, Submission
 from common.apis import ErrorSerializer
 from common.exceptions import Conflict
@@ -211,6 +212,45 @@ class TimeSpentApi(APIView):
         response = services.time_spent_record(attempt_id=attempt.id, question_id=question_id,
                                               seconds=data.validated_data["seconds"])
         return HttpResponse({"time_spent_s": response.time_spent_s})
+
+
+class IntegrityEventsApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        events = serializers.ListField(child=serializers.DictField(), max_length=200,
+                                       help_text='[{"kind": "paste"|"focus_lost"|"snapshot", "at", "question_id", "size", "duration_ms", "content"}]')
+
+    @extend_schema(request=InputSerializer, responses={200: inline_serializer("Recorded", {"recorded": serializers.IntegerField()}),
+                                                       **ERRORS},
+                   summary="Record what the page saw (pastes, leaving the page, code snapshots), as the candidate was told")
+    def post(self, request, attempt_id: int):
+        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id, to_change=True)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return HttpResponse({"recorded": integrity_record(attempt_id=attempt.id, events=data.validated_data["events"])})
+
+
+class IntegrityApi(APIView):
+    class NoteSerializer(serializers.Serializer):
+        note = serializers.CharField(allow_blank=True, max_length=5000)
+
+    @extend_schema(responses={200: inline_serializer("Integrity", {"pastes": serializers.IntegerField(),
+                                                                   "focus_lost": serializers.IntegerField(),
+                                                                   "events": serializers.ListField(child=serializers.JSONField()),
+                                                                   "note": serializers.CharField()}),
+                              **ERRORS},
+                   summary="What was recorded on this attempt (the candidate sees it all, and may add a note)")
+    def get(self, request, attempt_id: int):
+        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
+        return HttpResponse(selectors.attempt_integrity(attempt=attempt, with_snapshots=attempt.candidate_id != request.user.id))
+
+    @extend_schema(request=NoteSerializer, responses={200: NoteSerializer, **ERRORS},
+                   summary="The candidate's note on what was recorded")
+    def put(self, request, attempt_id: int):
+        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id, to_change=True)
+        data = self.NoteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        attempt = integrity_note_save(attempt=attempt, note=data.validated_data["note"])
+        return HttpResponse({"note": attempt.integrity_note})
 
 
 class SubmissionOutputSerializer(serializers.Serializer):

@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from assessments.models import (
+    IntegrityEvent,
+    SimilarityFlag,
     Assessment,
     AssessmentDraw,
     AssessmentQuestion,
@@ -451,3 +453,48 @@ def response_dataset(*, attempt: Attempt, question_id: int, name: str) -> str:
     if response is None or response.variant is None or name not in response.variant.datasets:
         raise NotFound("No such dataset for this question.")
     return response.variant.datasets[name]
+
+
+def attempt_integrity(*, attempt: Attempt, with_snapshots: bool = False) -> dict:
+    """What was recorded on an attempt, summed up, event by event, and the candidate's note.
+    Snapshots' code is only for reviewers' playback (`with_snapshots`)."""
+    events = list(IntegrityEvent.objects.filter(attempt=attempt).select_related("question")
+                  .only("kind", "at", "size", "duration_ms", "question__title", "question_id",
+                        *(["content"] if with_snapshots else [])))
+    pastes = [e for e in events if e.kind == IntegrityEvent.Kind.PASTE]
+    away = [e for e in events if e.kind == IntegrityEvent.Kind.FOCUS_LOST]
+    flags = SimilarityFlag.objects.filter(Q(submission_a__attempt=attempt) | Q(submission_b__attempt=attempt)).select_related(
+        "submission_a__attempt__candidate", "submission_b__attempt__candidate", "question")
+    return {
+        "recorded": attempt.assessment.records_integrity,
+        "pastes": len(pastes),
+        "pasted_chars": sum(e.size or 0 for e in pastes),
+        "focus_lost": len(away),
+        "focus_lost_s": round(sum(e.duration_ms or 0 for e in away) / 1000),
+        "snapshots": sum(e.kind == IntegrityEvent.Kind.SNAPSHOT for e in events),
+        "events": [
+            {"kind": e.kind, "at": e.at, "question": e.question.title if e.question_id else None,
+             "question_id": e.question_id, "size": e.size, "duration_ms": e.duration_ms,
+             **({"content": e.content} if with_snapshots and e.kind == IntegrityEvent.Kind.SNAPSHOT else {})}
+            for e in events if with_snapshots or e.kind != IntegrityEvent.Kind.SNAPSHOT
+        ],
+        "note": attempt.integrity_note,
+        "similar": [_similarity_view(f, attempt) for f in flags] if with_snapshots else [],
+    }
+
+
+def _similarity_view(flag: SimilarityFlag, attempt: Attempt) -> dict:
+    mine_is_a = flag.submission_a.attempt_id == attempt.id
+    mine, other = (flag.submission_a, flag.submission_b) if mine_is_a else (flag.submission_b, flag.submission_a)
+    # Regions are stored as (a lines, b lines): turn them to (this attempt's, the other's).
+    regions = [r if mine_is_a else [r[2], r[3], r[0], r[1]] for r in flag.regions]
+    return {"question": flag.question.title, "score": round(flag.score, 3), "regions": regions,
+            "mine": _lines_marked(mine.source, [(r[0], r[1]) for r in regions]),
+            "other": _lines_marked(other.source, [(r[2], r[3]) for r in regions]),
+            "other_candidate": str(other.attempt.candidate), "other_attempt_id": other.attempt_id}
+
+
+def _lines_marked(source: str, spans: list[tuple[int, int]]) -> list[dict]:
+    """The source line by line, each saying whether it lies in a matching region."""
+    return [{"number": n, "text": text, "match": any(a <= n <= b for a, b in spans)}
+            for n, text in enumerate(source.splitlines(), start=1)]

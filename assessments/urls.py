@@ -11,4 +11,5 @@ urlpatterns = [
     path("attempts/<int:attempt_id>/questions/<int:question_id>/save/", views.response_save, name="response-save-page"),
     path("attempts/<int:attempt_id>/submit/", views.attempt_submit, name="attempt-submit-page"),
     path("attempts/<int:attempt_id>/results/", views.attempt_results, name="attempt-results"),
+    path("attempts/<int:attempt_id>/integrity-note/", views.integrity_note, name="integrity-note"),
 ]

@@ -24,6 +24,8 @@ urlpatterns = [
     path("attempts/<int:attempt_id>/responses/<int:question_id>/time/", apis.TimeSpentApi.as_view(), name="time-spent"),
     path("attempts/<int:attempt_id>/responses/<int:question_id>/datasets/<str:name>", apis.ResponseDatasetApi.as_view(),
          name="response-dataset"),
+    path("attempts/<int:attempt_id>/events/", apis.IntegrityEventsApi.as_view(), name="integrity-events"),
+    path("attempts/<int:attempt_id>/integrity/", apis.IntegrityApi.as_view(), name="integrity"),
     path("attempts/<int:attempt_id>/submit/", apis.AttemptSubmitApi.as_view(), name="attempt-submit"),
     path("attempts/<int:attempt_id>/report/", apis.AttemptReportApi.as_view(), name="attempt-report"),
     path("submissions/<int:submission_id>/", apis.SubmissionDetailApi.as_view(), name="submission-detail"),

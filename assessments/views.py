@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from assessments import selectors, services
+from assessments.services.integrity import integrity_note_save
 from assessments.apis import QuestionSerializer
 from assessments.models import Attempt, Question
 from assessments.services.invitations import InvitationLinkError, invitation_check, invitation_redeem
@@ -133,4 +134,18 @@ def attempt_results(request, attempt_id: int):
         report = None
     else:
         report = selectors.attempt_report(attempt=attempt, staff=attempt.candidate_id != request.user.id)
-    return render(request, "assessments/results.html", {"attempt": attempt, "report": report})
+    integrity = selectors.attempt_integrity(attempt=attempt) if attempt.assessment.records_integrity else None
+    return render(request, "assessments/results.html", {"attempt": attempt, "report": report, "integrity": integrity,
+                                                         "own": attempt.candidate_id == request.user.id})
+
+
+@login_required
+@require_POST
+def integrity_note(request, attempt_id: int):
+    attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id, to_change=True)
+    try:
+        integrity_note_save(attempt=attempt, note=request.POST.get("note", ""))
+        messages.success(request, "Your note is saved; reviewers see it beside what was recorded.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect(reverse("attempt-results", args=[attempt.id]) + "#recorded")

@@ -7,7 +7,7 @@ from django.db.models import Avg, Count, F, OuterRef, Prefetch, Q, QuerySet, Sub
 
 from accounts.models import User
 from assessments.models import Attempt
-from assessments.selectors import attempt_report
+from assessments.selectors import attempt_integrity, attempt_report
 from hiring.access import applications_visible_to, may_manage, sees_every_application
 from hiring.models import RATING_ANCHORS, Application, Comment, Role, Scorecard, Stage, StageTransition
 
@@ -120,7 +120,8 @@ def application_detail(*, user: User, application: Application) -> dict:
             .order_by("created_at", "id")
         ],
         "interviewers": [_person(u) for u in application.interviewers.all()],
-        "attempts": [attempt_report(attempt=a, staff=True) | {"candidate_id": a.candidate_id} for a in attempts],
+        "attempts": [attempt_report(attempt=a, staff=True) | {"integrity": attempt_integrity(attempt=a, with_snapshots=True)}
+                     for a in attempts],
         "scorecards": [
             {"id": c.id, "stage": c.stage.name, "stage_slug": c.stage.slug, "interviewer": _person(c.interviewer),
              "ratings": c.ratings, "overall": c.overall, "recommendation": c.recommendation,

@@ -1,6 +1,7 @@
 from assessments.models.assessments import Assessment, AssessmentDraw, AssessmentQuestion, Invitation
 from assessments.models.attempts import Attempt, Response, Submission
 from assessments.models.code import CodeSpec, CodeTest, Feedback, ProgramTest, ReferenceSubmission, SupportFile, TestGroup
+from assessments.models.integrity import IntegrityEvent, SimilarityFlag
 from assessments.models.regrades import Regrade, RegradeItem
 from assessments.models.questions import AnswerPart, NumericSpec, Option, Question, QuestionVariant, Skill, TextAnswer
 
@@ -13,6 +14,7 @@ __all__ = [
     "CodeSpec",
     "CodeTest",
     "Feedback",
+    "IntegrityEvent",
     "Invitation",
     "NumericSpec",
     "Option",
@@ -23,6 +25,7 @@ __all__ = [
     "Regrade",
     "RegradeItem",
     "Response",
+    "SimilarityFlag",
     "Skill",
     "Submission",
     "SupportFile",

@@ -28,6 +28,14 @@ class Assessment(BaseModel):
         max_length=5, choices=CandidateResults.choices, default=CandidateResults.FULL,
         help_text="What candidates see of their graded attempt (staff always see everything).",
     )
+    records_integrity = models.BooleanField(
+        default=True, help_text="Record pastes, leaving the page and code snapshots (candidates are told before they start).",
+    )
+    class Mode(models.TextChoices):
+        TIMED = "timed", "Timed assessment"
+        PRACTICE = "practice", "Practice (untimed, instant feedback)"
+
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.TIMED)
     show_explanations = models.BooleanField(
         default=False, help_text="After grading, candidates see each question's explanation with their results."
     )

@@ -41,6 +41,7 @@ class Attempt(BaseModel):
     score = models.FloatField(null=True, blank=True)
     max_score = models.FloatField(default=0)
     activity_at = models.DateTimeField(null=True, blank=True, help_text="The last time the page reported time spent.")
+    integrity_note = models.TextField(blank=True, help_text="The candidate's own note on what was recorded.")
 
     class Meta:
         ordering = ["-started_at"]

@@ -257,6 +257,53 @@
   setInterval(report, 15000);
   account();
 
+  // --- integrity signals (the candidate was told on the start page and sees them afterwards) ---
+  const integrity = root.dataset.integrity === "on";
+  const queue = [];
+  let hiddenSince = null;
+  const lastSnapshot = new Map();
+  function sectionOf(el) { return el && el.closest ? el.closest("section.question") : null; }
+  function record(event) {
+    if (!integrity || locked) return;
+    event.at = new Date(Date.now() + clockOffset).toISOString();
+    queue.push(event);
+  }
+  function flush() {
+    if (!queue.length || locked) return;
+    const batch = queue.splice(0, 200);
+    request("POST", api + "events/", { events: batch }).then(function (r) {
+      if (r.status >= 500) queue.unshift.apply(queue, batch);  // try again later
+    }).catch(function () { queue.unshift.apply(queue, batch); });
+  }
+  function snapshot() {
+    root.querySelectorAll("section.question[data-kind=code]").forEach(function (section) {
+      const code = section.querySelector("textarea").value;
+      if (lastSnapshot.get(section) === code) return;
+      if (lastSnapshot.has(section) || code !== section.querySelector("textarea").dataset.starter) {
+        record({ kind: "snapshot", question_id: Number(section.dataset.questionId), content: code });
+      }
+      lastSnapshot.set(section, code);
+    });
+  }
+  if (integrity) {
+    root.addEventListener("paste", function (e) {
+      const text = (e.clipboardData && e.clipboardData.getData("text")) || "";
+      const section = sectionOf(e.target);
+      record({ kind: "paste", size: text.length, question_id: section ? Number(section.dataset.questionId) : null });
+    });
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "hidden") { hiddenSince = Date.now(); snapshot(); flush(); return; }
+      if (hiddenSince !== null) {
+        record({ kind: "focus_lost", duration_ms: Date.now() - hiddenSince });
+        hiddenSince = null;
+      }
+    });
+    root.querySelectorAll("section.question[data-kind=code] textarea").forEach(function (area) {
+      lastSnapshot.set(sectionOf(area), area.value);
+    });
+    setInterval(function () { snapshot(); flush(); }, 20000);
+  }
+
   syncClock().finally(tick);
   setInterval(syncClock, 60000);
 })();
