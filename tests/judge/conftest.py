@@ -14,7 +14,6 @@ from judge import sandbox  # noqa: E402
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: takes a second or more (time limits, floods, restarts)")
     config.addinivalue_line("markers", "hostile: runs hostile code in the sandbox; needs its own PID namespace")
 
 
