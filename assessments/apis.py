@@ -9,9 +9,10 @@ from rest_framework.views import APIView
 
 from assessments import selectors, services
 from assessments.services.integrity import integrity_note_save, integrity_record
-from assessments.models import Attempt, Question, Submission
+from assessments.services.practice import practice_check, practice_start
+from assessments.models import Attempt, Question, Skill, Submission
 from common.apis import ErrorSerializer
-from common.exceptions import Conflict
+from common.exceptions import Conflict, NotFound
 
 ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 403, 404, 409, 429)}
 
@@ -212,6 +213,44 @@ class TimeSpentApi(APIView):
         response = services.time_spent_record(attempt_id=attempt.id, question_id=question_id,
                                               seconds=data.validated_data["seconds"])
         return HttpResponse({"time_spent_s": response.time_spent_s})
+
+
+class PracticeCheckApi(APIView):
+    @extend_schema(request=None, responses={200: inline_serializer("PracticeFeedback", {
+        "correct": serializers.BooleanField(allow_null=True), "credit": serializers.FloatField(allow_null=True),
+        "key": serializers.CharField(), "explanation": serializers.CharField()}), **ERRORS},
+        summary="Practice only: check the saved answer now (the key and explanation come back)")
+    def post(self, request, attempt_id: int, question_id: int):
+        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id, to_change=True)
+        return HttpResponse(practice_check(attempt_id=attempt.id, question_id=question_id))
+
+
+class PracticeStartApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        skill = serializers.SlugField(required=False, allow_blank=True, default="")
+        difficulty = serializers.ChoiceField(choices=["", *Question.Difficulty.values], required=False, default="")
+
+    @extend_schema(request=InputSerializer, responses={201: AttemptOutputSerializer, **ERRORS},
+                   summary="Start (or resume) an untimed practice session by skill area and difficulty")
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        skill = None
+        if data.validated_data["skill"]:
+            skill = Skill.objects.filter(slug=data.validated_data["skill"]).first()
+            if skill is None:
+                raise NotFound("No such skill area.")
+        attempt = practice_start(candidate=request.user, skill=skill, difficulty=data.validated_data["difficulty"])
+        return HttpResponse(AttemptOutputSerializer(attempt_payload(attempt)).data, status=status.HTTP_201_CREATED)
+
+
+class ReadinessApi(APIView):
+    @extend_schema(responses={200: inline_serializer("Readiness", {"skill": serializers.CharField(),
+                                                                   "mastery": serializers.FloatField(allow_null=True),
+                                                                   "practise_next": serializers.BooleanField()}, many=True)},
+                   summary="My readiness per skill area, and what to practise next")
+    def get(self, request):
+        return HttpResponse(selectors.skill_readiness(candidate=request.user))
 
 
 class IntegrityEventsApi(APIView):

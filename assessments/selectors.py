@@ -8,18 +8,19 @@ from django.utils import timezone
 
 from accounts.models import User
 from assessments.models import (
-    IntegrityEvent,
-    SimilarityFlag,
     Assessment,
     AssessmentDraw,
     AssessmentQuestion,
     Attempt,
     CodeTest,
+    IntegrityEvent,
     Invitation,
     Option,
     ProgramTest,
     Question,
     Response,
+    SimilarityFlag,
+    Skill,
     Submission,
 )
 from assessments.variants import dataset_preview, variant_apply
@@ -63,7 +64,7 @@ def assessment_list_for_user(*, user: User) -> QuerySet[Assessment]:
     fixed = AssessmentQuestion.objects.filter(assessment=OuterRef("pk")).values("assessment").annotate(n=Count("id")).values("n")
     drawn = AssessmentDraw.objects.filter(assessment=OuterRef("pk")).values("assessment").annotate(n=Sum("count")).values("n")
     return (
-        Assessment.objects.filter(is_published=True)
+        Assessment.objects.filter(is_published=True).exclude(mode=Assessment.Mode.PRACTICE)
         .annotate(question_count=Coalesce(Subquery(fixed), 0) + Coalesce(Subquery(drawn), 0))
         .filter(Q(is_public=True) | Q(id__in=invited))
         .prefetch_related(
@@ -498,3 +499,36 @@ def _lines_marked(source: str, spans: list[tuple[int, int]]) -> list[dict]:
     """The source line by line, each saying whether it lies in a matching region."""
     return [{"number": n, "text": text, "match": any(a <= n <= b for a, b in spans)}
             for n, text in enumerate(source.splitlines(), start=1)]
+
+
+READINESS_WINDOW = 20  # a skill's readiness looks at the candidate's latest answers only
+
+
+def skill_readiness(*, candidate: User) -> list[dict]:
+    """Per skill area: how the candidate's latest graded answers went (assessments and
+    practice together), and what to practise next — the weakest areas first, at a difficulty
+    that fits."""
+    rows = (
+        Response.objects.filter(attempt__candidate=candidate, score__isnull=False, max_score__gt=0)
+        .exclude(attempt__assessment__candidate_results=Assessment.CandidateResults.NONE)
+        .values_list("question__skills__slug", "score", "max_score", "attempt__assessment__mode", "updated_at")
+        .order_by("-updated_at")
+    )
+    by_skill: dict[str, list] = {}
+    for slug, score, max_score, mode, at in rows:
+        if slug and len(by_skill.setdefault(slug, [])) < READINESS_WINDOW:
+            by_skill[slug].append((score / max_score, mode, at))
+    readiness = []
+    for skill in Skill.objects.order_by("name"):
+        answers = by_skill.get(skill.slug, [])
+        mastery = round(100 * sum(a[0] for a in answers) / len(answers), 1) if answers else None
+        readiness.append({
+            "skill": skill.slug, "name": skill.name, "answered": len(answers), "mastery": mastery,
+            "practised": sum(a[1] == Assessment.Mode.PRACTICE for a in answers),
+            "last": answers[0][2] if answers else None,
+            "next_difficulty": ("easy" if mastery is None or mastery < 50 else "medium" if mastery < 80 else "hard"),
+        })
+    order = sorted(readiness, key=lambda r: (r["mastery"] is not None, r["mastery"] or 0, r["answered"]))
+    for rank, row in enumerate(order):
+        row["practise_next"] = rank < 2
+    return readiness

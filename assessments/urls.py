@@ -12,4 +12,6 @@ urlpatterns = [
     path("attempts/<int:attempt_id>/submit/", views.attempt_submit, name="attempt-submit-page"),
     path("attempts/<int:attempt_id>/results/", views.attempt_results, name="attempt-results"),
     path("attempts/<int:attempt_id>/integrity-note/", views.integrity_note, name="integrity-note"),
+    path("attempts/<int:attempt_id>/questions/<int:question_id>/check/", views.practice_check_page, name="practice-check-page"),
+    path("practice/", views.practice, name="practice"),
 ]

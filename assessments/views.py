@@ -10,8 +10,9 @@ from django.views.decorators.http import require_POST
 
 from assessments import selectors, services
 from assessments.services.integrity import integrity_note_save
+from assessments.services.practice import practice_check, practice_start
 from assessments.apis import QuestionSerializer
-from assessments.models import Attempt, Question
+from assessments.models import Assessment, Attempt, Question, Skill
 from assessments.services.invitations import InvitationLinkError, invitation_check, invitation_redeem
 from common.exceptions import ApplicationError
 
@@ -83,16 +84,52 @@ def attempt_take(request, attempt_id: int):
         return redirect("attempt-results", attempt_id=attempt.id)
     responses = selectors.attempt_responses(attempt=attempt)
     latest = selectors.submission_latest(attempt=attempt)
+    feedback = request.session.pop(f"practice-feedback-{attempt.id}", {})
     items = [
         {
             "response": r,
             "question": r.question,
             "data": QuestionSerializer(r.question).data,
             "latest_submission": latest.get(r.question_id),
+            "feedback": feedback.get(str(r.question_id)),
         }
         for r in responses
     ]
-    return render(request, "assessments/attempt.html", {"attempt": attempt, "items": items, "Kind": Question.Kind})
+    practice = attempt.assessment.mode == Assessment.Mode.PRACTICE
+    return render(request, "assessments/attempt.html",
+                  {"attempt": attempt, "items": items, "Kind": Question.Kind, "practice": practice})
+
+
+@login_required
+@require_POST
+def practice_check_page(request, attempt_id: int, question_id: int):
+    """The no-JavaScript path of "Check my answer": the feedback shows on the page it returns to."""
+    attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id, to_change=True)
+    try:
+        feedback = practice_check(attempt_id=attempt.id, question_id=question_id)
+        request.session[f"practice-feedback-{attempt.id}"] = {str(question_id): feedback}
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect(reverse("attempt-take", args=[attempt.id]) + f"#q{question_id}")
+
+
+@login_required
+def practice(request):
+    """Practice by skill area and difficulty, with the readiness view saying what to practise next."""
+    if request.method == "POST":
+        skill = Skill.objects.filter(slug=request.POST.get("skill", "")).first()
+        try:
+            attempt = practice_start(candidate=request.user, skill=skill, difficulty=request.POST.get("difficulty", ""))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect("practice")
+        return redirect("attempt-take", attempt_id=attempt.id)
+    readiness = selectors.skill_readiness(candidate=request.user)
+    recent = (Attempt.objects.filter(candidate=request.user, assessment__mode=Assessment.Mode.PRACTICE)
+              .select_related("assessment").order_by("-started_at")[:10])
+    return render(request, "assessments/practice.html", {
+        "readiness": readiness, "recent": recent, "difficulties": Question.Difficulty.choices,
+    })
 
 
 @login_required

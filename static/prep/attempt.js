@@ -222,6 +222,34 @@
     Promise.all(Array.from(root.querySelectorAll("section.question.unsaved")).map(save)).finally(function () { form.submit(); });
   });
 
+  // --- practice: "Check my answer" shows the feedback in place -----------------------------
+  const practice = root.dataset.mode === "practice";
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]; });
+  }
+  if (practice) {
+    root.querySelectorAll("form.check-form").forEach(function (form) {
+      form.addEventListener("submit", function (e) {
+        e.preventDefault();
+        const section = form.closest("section.question");
+        const box = section.querySelector("[data-feedback]");
+        box.textContent = "Checking…";
+        save(section).then(function () {
+          return request("POST", api + "responses/" + section.dataset.questionId + "/check/");
+        }).then(function (r) {
+          const f = r.data;
+          if (r.status !== 200) { box.innerHTML = '<p class="message error">' + escapeHtml(f.message || "Could not check.") + "</p>"; return; }
+          const verdict = f.correct === null ? "A reviewer would grade this against the rubric." :
+            f.correct ? "Correct." : (f.credit > 0 ? "Partly right (" + Math.round(f.credit * 100) + "%)." : "Not quite.");
+          box.innerHTML = '<div class="message ' + (f.correct ? "success" : f.correct === null ? "info" : "error") + '"><strong>' + verdict + "</strong>" +
+            (f.key && !f.correct ? "<p>Answer: " + escapeHtml(f.key) + "</p>" : "") +
+            (f.rubric ? '<p class="prompt">' + escapeHtml(f.rubric) + "</p>" : "") +
+            (f.explanation ? '<p class="prompt">' + escapeHtml(f.explanation) + "</p>" : "") + "</div>";
+        }).catch(function () { box.textContent = "Could not check: are you online?"; });
+      });
+    });
+  }
+
   // --- time per question ----------------------------------------------------------------------
   // The question being worked on is the one holding the focus, else the one filling most of the
   // screen; time counts only while the page is visible. Reported every 15 s (the server caps it).
@@ -304,6 +332,6 @@
     setInterval(function () { snapshot(); flush(); }, 20000);
   }
 
-  syncClock().finally(tick);
+  syncClock().finally(function () { if (timer) tick(); });
   setInterval(syncClock, 60000);
 })();
