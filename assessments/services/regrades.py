@@ -139,7 +139,7 @@ def regrade_accept(*, regrade: Regrade, user: User | None) -> Regrade:
                  .select_related("response__question", "response__variant"))
     attempts = {a.id: a for a in Attempt.objects.select_for_update().filter(id__in={i.response.attempt_id for i in items})}
     for item in items:
-        response = Response.objects.select_for_update().select_related("question", "variant").get(pk=item.response_id)
+        response = Response.objects.select_for_update(of=("self",)).select_related("question", "variant").get(pk=item.response_id)
         if response.question.version_of_id != question.id:
             continue  # moved since (another regrade): leave it
         response.answer, response.variant = answer_for_version(response=response, question=question)
