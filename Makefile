@@ -43,3 +43,4 @@ test: setup-dev
 # Benchmarks print medians and ratios against the limit measured in the same run.
 bench: setup-dev
 	@.venv/bin/python bench/judge.py
+	@.venv/bin/python bench/hiring.py

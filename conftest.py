@@ -10,7 +10,9 @@ from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
+from django.test import override_settings
 from pytest_redis import factories
 
 from prep.celery import app as celery_app
@@ -27,7 +29,12 @@ def redis_url(redis_proc) -> str:
     os.environ["REDIS_URL"] = url
     celery_app.conf.broker_url = url
     celery_app._pool = None  # a producer pool made earlier would still point at the old URL
-    return url
+    # The cache (rate limits) too; changing CACHES makes Django drop its cache connections.
+    caches = override_settings(REDIS_URL=url,
+                               CACHES={"default": {**settings.CACHES["default"], "LOCATION": url.rsplit("/", 1)[0] + "/1"}})
+    caches.enable()
+    yield url
+    caches.disable()
 
 
 def database_url() -> str:
@@ -92,3 +99,11 @@ def wait_for():
         raise AssertionError(f"timed out after {timeout}s waiting for {message}")
 
     return wait
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(redis_url):
+    """Rate-limit counters are per user id, and ids repeat from test to test: start each clean."""
+    from django.core.cache import cache
+
+    cache.clear()

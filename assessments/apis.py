@@ -2,9 +2,11 @@
 
 from django.http import HttpResponse as DjangoHttpResponse
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response as HttpResponse
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from assessments import selectors, services
@@ -201,6 +203,9 @@ class TimeSpentApi(APIView):
     class InputSerializer(serializers.Serializer):
         seconds = serializers.IntegerField(min_value=0, max_value=3600)
 
+        class Meta:
+            ref_name = "TimeSpentInput"
+
     @extend_schema(
         request=InputSerializer,
         responses={200: inline_serializer("TimeSpent", {"time_spent_s": serializers.IntegerField()}), **ERRORS},
@@ -230,6 +235,9 @@ class PracticeStartApi(APIView):
         skill = serializers.SlugField(required=False, allow_blank=True, default="")
         difficulty = serializers.ChoiceField(choices=["", *Question.Difficulty.values], required=False, default="")
 
+        class Meta:
+            ref_name = "PracticeStartInput"
+
     @extend_schema(request=InputSerializer, responses={201: AttemptOutputSerializer, **ERRORS},
                    summary="Start (or resume) an untimed practice session by skill area and difficulty")
     def post(self, request):
@@ -258,6 +266,9 @@ class IntegrityEventsApi(APIView):
         events = serializers.ListField(child=serializers.DictField(), max_length=200,
                                        help_text='[{"kind": "paste"|"focus_lost"|"snapshot", "at", "question_id", "size", "duration_ms", "content"}]')
 
+        class Meta:
+            ref_name = "IntegrityEventsInput"
+
     @extend_schema(request=InputSerializer, responses={200: inline_serializer("Recorded", {"recorded": serializers.IntegerField()}),
                                                        **ERRORS},
                    summary="Record what the page saw (pastes, leaving the page, code snapshots), as the candidate was told")
@@ -271,6 +282,9 @@ class IntegrityEventsApi(APIView):
 class IntegrityApi(APIView):
     class NoteSerializer(serializers.Serializer):
         note = serializers.CharField(allow_blank=True, max_length=5000)
+
+        class Meta:
+            ref_name = "IntegrityNote"
 
     @extend_schema(responses={200: inline_serializer("Integrity", {"pastes": serializers.IntegerField(),
                                                                    "focus_lost": serializers.IntegerField(),
@@ -333,6 +347,8 @@ class SubmissionCreateApi(APIView):
     """POST .../runs/ runs the sample tests; POST .../submissions/ grades on every test."""
 
     kind = Submission.Kind.SUBMIT
+    throttle_classes = [ScopedRateThrottle]  # per user: each one costs a sandbox run
+    throttle_scope = "code_submit"
 
     @extend_schema(request=CodeInputSerializer, responses={202: SubmissionOutputSerializer, **ERRORS})
     def post(self, request, attempt_id: int, question_id: int):
@@ -347,6 +363,7 @@ class SubmissionCreateApi(APIView):
 
 class RunCreateApi(SubmissionCreateApi):
     kind = Submission.Kind.RUN
+    throttle_scope = "code_run"
 
 
 class SubmissionDetailApi(APIView):
@@ -359,6 +376,7 @@ class SubmissionDetailApi(APIView):
 class ResponseDatasetApi(APIView):
     """One of the candidate's datasets for a data-analysis question, as a CSV download."""
 
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR, **ERRORS}, summary="Download one of my datasets (CSV)")
     def get(self, request, attempt_id: int, question_id: int, name: str):
         attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
         text = selectors.response_dataset(attempt=attempt, question_id=question_id, name=name)

@@ -532,3 +532,15 @@ def skill_readiness(*, candidate: User) -> list[dict]:
     for rank, row in enumerate(order):
         row["practise_next"] = rank < 2
     return readiness
+
+
+def grading_backlog() -> dict:
+    """How much grading waits: queued and running submissions, and the oldest queued one's age."""
+    now = timezone.now()
+    counts = Submission.objects.filter(status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING]).aggregate(
+        queued=Count("id", filter=Q(status=Submission.Status.QUEUED)),
+        running=Count("id", filter=Q(status=Submission.Status.RUNNING)),
+    )
+    oldest = (Submission.objects.filter(status=Submission.Status.QUEUED).order_by("created_at")
+              .values_list("created_at", flat=True).first())
+    return {**counts, "oldest_queued_s": round((now - oldest).total_seconds(), 1) if oldest else 0.0}

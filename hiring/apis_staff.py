@@ -99,6 +99,9 @@ class StageUpdateApi(StaffApi):
         invite_on_enter = serializers.BooleanField(required=False)
         advance_on_pass = serializers.BooleanField(required=False)
 
+        class Meta:
+            ref_name = "StageUpdateInput"
+
     @extend_schema(request=InputSerializer, responses={200: StageSerializer, **ERRORS},
                    summary="Rename a stage, attach its assessment, switch its rules on or off")
     def patch(self, request, role_id: int, stage_slug: str):
@@ -113,6 +116,9 @@ class ApplicationListApi(StaffApi):
     class InputSerializer(serializers.Serializer):
         email = serializers.EmailField()
         name = serializers.CharField(max_length=150, required=False, default="")
+
+        class Meta:
+            ref_name = "ApplicationListInput"
 
     @extend_schema(
         responses={200: inline_serializer("ApplicationPage", {"count": serializers.IntegerField(),
@@ -195,9 +201,13 @@ class ApplicationBulkMoveApi(StaffApi):
     class InputSerializer(MoveSerializer):
         ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=1000)
 
+        class Meta:
+            ref_name = "ApplicationBulkMoveInput"
+
     @extend_schema(request=InputSerializer, responses={200: inline_serializer("BulkMoved", {"moved": serializers.IntegerField()}),
                                                        **ERRORS},
-                   summary="Move or close several candidates at once: all of them, or none")
+                   summary="Move or close several candidates at once: all of them, or none",
+                   operation_id="staff_applications_bulk_move")
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -214,6 +224,9 @@ class InterviewersApi(StaffApi):
 
     class InputSerializer(serializers.Serializer):
         usernames = serializers.ListField(child=serializers.CharField(), max_length=50)
+
+        class Meta:
+            ref_name = "InterviewersInput"
 
     @extend_schema(request=InputSerializer, responses={200: inline_serializer("Interviewers", {"usernames": serializers.ListField()}),
                                                        **ERRORS},
@@ -236,6 +249,9 @@ class ScorecardApi(StaffApi):
         recommendation = serializers.ChoiceField(choices=Scorecard.Recommendation.choices)
         notes = serializers.CharField(allow_blank=True, required=False, default="", max_length=20000)
 
+        class Meta:
+            ref_name = "ScorecardInput"
+
     @extend_schema(request=InputSerializer, responses={201: inline_serializer("ScorecardSaved", {"id": serializers.IntegerField()}),
                                                        **ERRORS},
                    summary="File (or replace) my scorecard for a stage: 1–4 per skill area, with anchors")
@@ -257,6 +273,9 @@ class CommentApi(StaffApi):
     class InputSerializer(serializers.Serializer):
         body = serializers.CharField(max_length=20000)
 
+        class Meta:
+            ref_name = "CommentInput"
+
     @extend_schema(request=InputSerializer, responses={201: inline_serializer("CommentSaved", {"id": serializers.IntegerField()}),
                                                        **ERRORS},
                    summary="Comment on a candidate")
@@ -274,6 +293,9 @@ class ScoreOverrideApi(StaffApi):
     class InputSerializer(serializers.Serializer):
         score = serializers.FloatField(min_value=0)
         note = serializers.CharField(max_length=5000, help_text="Required: why the score changes.")
+
+        class Meta:
+            ref_name = "ScoreOverrideInput"
 
     @extend_schema(request=InputSerializer, responses={200: inline_serializer("Overridden", {"score": serializers.FloatField(),
                                                                                           "attempt_score": serializers.FloatField()}),

@@ -60,7 +60,7 @@ def role_applications(*, user: User, role: Role, stage: str = "", state: str = "
         .annotate(best_percent=Subquery(best), scorecard_avg=Subquery(rating),
                   scorecard_count=Count("scorecards", distinct=True))
         .order_by(*ORDERINGS.get(ordering, ORDERINGS["-updated"]))
-        .prefetch_related(Prefetch("interviewers", queryset=User.objects.only("id", "username", "first_name", "last_name")))
+        .prefetch_related(Prefetch("interviewers", queryset=User.objects.only("id", "username", "first_name", "last_name", "email")))
         [offset: offset + min(max(limit, 1), MAX_PAGE)]
     )
     return {

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "accounts",
     "assessments",
     "hiring",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -66,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "common.middleware.ApplicationErrorMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into a 429
 ]
 
 ROOT_URLCONF = "prep.urls"
@@ -122,7 +124,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Our own CSS/JS, and the browser libraries npm installs at set-up (scripts/setup-static.sh).
+STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/chart.js", BASE_DIR / "node_modules" / "chart.js" / "dist")]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -130,11 +133,35 @@ STORAGES = {
 }
 
 # --- Security ------------------------------------------------------------------------------
+# PREP_HTTPS=true behind TLS (production): secure cookies, HTTPS redirect, HSTS — `manage.py
+# check --deploy` is then clean. The local `make run` serves plain HTTP on loopback.
+PREP_HTTPS = env.bool("PREP_HTTPS", default=False)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=PREP_HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if PREP_HTTPS:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz", r"^readyz"]  # load balancers probe over plain HTTP
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+
+# Login throttling (django-axes): five wrong passwords for one username from one address lock
+# that pair out for 15 minutes, on the sign-in page, the admin and the token endpoint alike.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("PREP_LOGIN_FAILURES", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("PREP_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
 
 # --- REST API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -149,6 +176,12 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "common.apis.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
+    # Per-user limits on what costs a sandbox run; per-address on the token endpoint.
+    "DEFAULT_THROTTLE_RATES": {
+        "code_run": env.str("PREP_RUN_RATE", default="30/min"),
+        "code_submit": env.str("PREP_SUBMIT_RATE", default="12/min"),
+        "auth": env.str("PREP_TOKEN_RATE", default="30/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Prep API",
@@ -160,12 +193,24 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI from the installed sidecar package, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "AttemptStateEnum": "assessments.models.Attempt.State",
+        "ApplicationEndStateEnum": ["hired", "rejected", "withdrawn"],
+    },
 }
 
 # --- Redis and Celery ----------------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = REDIS_URL
+# The cache (rate limits) is shared by every web process: Redis, in its own database number.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env.str("CACHE_URL", default=REDIS_URL.rsplit("/", 1)[0] + "/1"),
+        "KEY_PREFIX": "prep",
+    }
+}
 CELERY_RESULT_BACKEND = None  # results live in the database, not in Celery
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
@@ -197,11 +242,18 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Logging -------------------------------------------------------------------------------
+# LOG_FORMAT=json: one JSON object per line (for a log shipper); plain text otherwise.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter",
+                 "format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
+                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler",
+                             "formatter": "json" if env.str("LOG_FORMAT", default="plain") == "json" else "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 

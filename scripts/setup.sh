@@ -15,6 +15,8 @@ command -v setpriv >/dev/null && command -v prlimit >/dev/null && command -v uns
 command -v g++ >/dev/null && command -v gcc >/dev/null || need+=(g++ gcc libc6-dev)
 [ -x /usr/bin/python3 ] || need+=(python3)
 python3 -c "import ensurepip, venv" 2>/dev/null || need+=(python3-venv)
+# Browser libraries (charts, the code editor) come from npm at set-up, never copied into the repo.
+command -v npm >/dev/null || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "==> installing Debian packages: ${need[*]}"
@@ -46,3 +48,6 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+
+# Front-end packages from npm (package-lock.json) into node_modules/, served as static files.
+scripts/setup-static.sh

@@ -22,7 +22,7 @@
 
   Chart.defaults.color = muted;
   Chart.defaults.borderColor = line;
-  Chart.defaults.font.family = css.getPropertyValue("font-family") || "system-ui, sans-serif";
+  Chart.defaults.font.family = getComputedStyle(document.body).fontFamily || "system-ui, sans-serif";
   if (reduceMotion) Chart.defaults.animation = false;
 
   const percent = function (fraction) { return fraction === null ? "—" : Math.round(fraction * 100) + "%"; };
