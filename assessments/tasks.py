@@ -182,6 +182,14 @@ def _judge_source(question, language: str, source: str) -> dict:
     return result_with_tests(result.to_dict(), judge_input)
 
 
+@shared_task(name="assessments.similarity_check", ignore_result=True, soft_time_limit=600, time_limit=660)
+def similarity_check(question_id: int) -> None:
+    """Flag code that matches another candidate's (after attempts with this question are graded)."""
+    from assessments.services.integrity import similarity_check as check
+
+    check(question_id=question_id)
+
+
 def variants_generate(question) -> dict:
     """Run a parameterized question's generator in the sandbox for each of its seeds."""
     from assessments.services.variants import variant_seeds

@@ -166,7 +166,21 @@ def attempt_finalize_if_ready(*, attempt: Attempt) -> bool:
     attempt_transition(attempt=attempt, to=Attempt.State.GRADED, score=min(total, attempt.max_score), graded_at=timezone.now())
     attempt_id = attempt.id
     transaction.on_commit(lambda: attempt_graded.send(sender=Attempt, attempt_id=attempt_id))
+    _similarity_enqueue(attempt)
     return True
+
+
+def _similarity_enqueue(attempt: Attempt) -> None:
+    """Compare this attempt's code with everyone else's, once it is graded (a task per question)."""
+    families = {
+        version_of or qid
+        for qid, version_of in Response.objects.filter(attempt=attempt, question__kind=Question.Kind.CODE)
+        .values_list("question_id", "question__version_of_id")
+    }
+    if families:
+        from assessments.tasks import similarity_check
+
+        transaction.on_commit(lambda: [similarity_check.delay(f) for f in sorted(families)])
 
 
 def attempt_rescore(*, attempt: Attempt) -> Attempt:

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -81,3 +82,39 @@ def integrity_note_save(*, attempt: Attempt, note: str) -> Attempt:
     attempt.integrity_note = note.strip()
     attempt.save(update_fields=["integrity_note", "updated_at"])
     return attempt
+
+
+SIMILARITY_THRESHOLD = 0.6
+
+
+def similarity_check(*, question_id: int) -> int:
+    """Compare every candidate's final code for a question (all its versions) and flag the pairs
+    that match beyond the threshold, with the matching regions. Returns how many pairs are flagged."""
+    from assessments.models import Question, SimilarityFlag, Submission
+    from assessments.similarity import similar_pairs
+
+    question = Question.objects.filter(pk=question_id, version_of__isnull=True).select_related("code").first()
+    if question is None or question.kind != Question.Kind.CODE:
+        return 0
+    final = {}  # attempt -> its latest graded Submit for this question family
+    for submission in (Submission.objects.filter(Q(question=question) | Q(question__version_of=question),
+                                                 kind=Submission.Kind.SUBMIT, status=Submission.Status.DONE,
+                                                 attempt__state__in=[Attempt.State.SUBMITTED, Attempt.State.GRADED])
+                       .only("id", "attempt_id", "language", "source").order_by("created_at", "id")):
+        final[submission.attempt_id] = submission
+    by_language: dict[str, list] = {}
+    for submission in final.values():
+        by_language.setdefault(submission.language, []).append((submission.id, submission.source))
+    flagged = 0
+    with transaction.atomic():
+        for language, sources in by_language.items():
+            for pair in similar_pairs(sources, language, threshold=SIMILARITY_THRESHOLD, ignore=question.code.starter_code):
+                a, b = sorted((pair.a, pair.b))
+                regions = [[r.a_start, r.a_end, r.b_start, r.b_end] if a == pair.a else [r.b_start, r.b_end, r.a_start, r.a_end]
+                           for r in pair.comparison.regions]
+                SimilarityFlag.objects.update_or_create(
+                    submission_a_id=a, submission_b_id=b,
+                    defaults={"question": question, "score": pair.comparison.score, "regions": regions},
+                )
+                flagged += 1
+    return flagged

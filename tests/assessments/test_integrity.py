@@ -99,3 +99,48 @@ def test_the_start_page_says_what_will_be_recorded_before_anything_is(taking):
     page.force_login(invite(fresh).candidate)
     html = page.get(f"/assessments/{fresh.id}/").content.decode()
     assert "What this assessment records" in html and "paste" in html
+
+
+COPIED = """def square(x):
+    # multiply the number by itself, carefully
+    result = x * x
+    if result < 0:
+        raise ValueError("negative square")
+    total = 0
+    for _ in range(3):
+        total += 1
+    return result
+"""
+RENAMED = COPIED.replace("result", "out").replace("total", "count").replace("# multiply the number by itself, carefully", "")
+OWN = "def square(value):\n    return value ** 2\n"
+
+
+def test_code_copied_between_candidates_is_flagged_with_the_matching_lines():
+    from assessments.models import SimilarityFlag, Submission
+    from assessments.services.integrity import similarity_check
+    from hiring.services import application_add, role_create
+
+    question = code_question()
+    assessment = assessment_with(question)
+    attempts = []
+    for source in (COPIED, RENAMED, OWN):
+        attempt, _ = attempt_start(candidate=invite(assessment).candidate, assessment=assessment)
+        Submission.objects.create(attempt=attempt, question=question, kind=Submission.Kind.SUBMIT, language="python",
+                                  source=source, status=Submission.Status.DONE, verdict="AC", score=1.0)
+        Attempt.objects.filter(pk=attempt.id).update(state=Attempt.State.GRADED)
+        attempts.append(attempt)
+
+    assert similarity_check(question_id=question.id) == 1
+    flag = SimilarityFlag.objects.get()
+    assert {flag.submission_a.attempt_id, flag.submission_b.attempt_id} == {attempts[0].id, attempts[1].id}
+    assert flag.score >= 0.8 and flag.regions
+    assert similarity_check(question_id=question.id) == 1 and SimilarityFlag.objects.count() == 1  # idempotent
+
+    reviewer = StaffFactory()
+    role = role_create(slug="ds", title="DS")
+    application = application_add(role=role, email="copy@example.com", actor=reviewer)
+    Attempt.objects.filter(pk=attempts[1].id).update(candidate=application.candidate)
+    page = Client()
+    page.force_login(reviewer)
+    html = page.get(f"/staff/candidates/{application.id}/").content.decode()
+    assert "similar code" in html and 'class="match"' in html
