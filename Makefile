@@ -30,14 +30,24 @@ run: setup
 	@echo
 	@exec .venv/bin/honcho start -f Procfile
 
-# The suite starts its own Redis and Celery worker. It runs in its own PID namespace, so that a
+# The suite starts its own Redis and Celery workers. It runs in its own PID namespace, so that a
 # sandbox failure under a hostile test (kill -1, fork bomb) cannot reach the rest of the machine.
+# Twice: on SQLite (everything), then on a private PostgreSQL (everything that touches the
+# database; the judge's own tests have no database). PREP_TEST_DATABASES=sqlite skips the second.
+PREP_TEST_DATABASES ?= sqlite postgres
+PYTEST := PREP_PIDNS=1 unshare --pid --fork --mount-proc --kill-child
 test: setup-dev
-	@if [ "$$(id -u)" = 0 ]; then \
-	  PREP_PIDNS=1 exec unshare --pid --fork --mount-proc --kill-child .venv/bin/python -m pytest $(PYTEST_ARGS); \
-	else \
+	@if [ "$$(id -u)" != 0 ]; then \
 	  echo "make test runs as root: the sandbox switches to unprivileged per-slot UIDs and the suite needs its own PID namespace." >&2; \
 	  exit 1; \
+	fi
+	@if echo "$(PREP_TEST_DATABASES)" | grep -qw sqlite; then \
+	  echo "== the whole suite on SQLite"; \
+	  $(PYTEST) .venv/bin/python -m pytest $(PYTEST_ARGS); \
+	fi
+	@if echo "$(PREP_TEST_DATABASES)" | grep -qw postgres; then \
+	  echo "== the suite on PostgreSQL (tests/judge has no database and ran above)"; \
+	  $(PYTEST) scripts/with-postgres.sh .venv/bin/python -m pytest $(PYTEST_ARGS) tests --ignore=tests/judge; \
 	fi
 
 # Benchmarks print medians and ratios against the limit measured in the same run.

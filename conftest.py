@@ -107,3 +107,12 @@ def _fresh_cache(redis_url):
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """Real hashing costs ~0.3 s a password by design; tests make hundreds of users."""
+    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    fast.enable()
+    yield
+    fast.disable()
