@@ -11,6 +11,7 @@ same id and slug, carries the new version for attempts started from now on.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -19,6 +20,7 @@ from assessments.models import Question, QuestionVariant, Response, Submission
 from assessments.services.packs import question_export, question_upsert
 
 CHOICE_KINDS = {Question.Kind.SINGLE_CHOICE, Question.Kind.MULTIPLE_CHOICE, Question.Kind.TRUE_FALSE}
+logger = logging.getLogger(__name__)
 NOT_CONTENT = {"status"}  # moving a question through its statuses is not a new version
 
 
@@ -72,10 +74,21 @@ def question_version_commit(*, question: Question, before: Snapshot) -> Question
     question.check_ok = None if not generator_same else question.check_ok
     question.save(update_fields=["version", "check_ok", "updated_at"])
     if not generator_same and question.is_parameterized:
-        from assessments.tasks import question_prepare
-
-        transaction.on_commit(lambda: question_prepare.delay(question.id))
+        transaction.on_commit(lambda: _prepare_later(question.id))
     return archived
+
+
+def _prepare_later(question_id: int) -> None:
+    """Ask a worker for the new version's variants. Without a broker (an import run before the
+    services start) the variants are made when the question is next validated or loaded."""
+    from kombu.exceptions import OperationalError
+
+    from assessments.tasks import question_prepare
+
+    try:
+        question_prepare.delay(question_id)
+    except OperationalError as exc:
+        logger.warning("question %s: variants not queued (%s); validate it to generate them", question_id, exc)
 
 
 def _archive(question: Question, before: Snapshot) -> Question:
