@@ -1,0 +1,97 @@
+"""Concurrency-sensitive services under real concurrent connections (threads, each with its own
+database connection): on SQLite here and on PostgreSQL in the suite's second run."""
+
+import threading
+
+import pytest
+from django.db import connections
+
+from assessments.models import Attempt, Response, Submission
+from assessments.services import attempt_start, attempt_submit, response_save, submission_claim
+from common.exceptions import ApplicationError
+from tests.assessments.factories import assessment_with, code_question, invite, numeric_question
+
+pytestmark = pytest.mark.django_db(transaction=True)
+THREADS = 8
+
+
+def together(work, count=THREADS):
+    """Run work(i) in `count` threads released at the same moment; results and exceptions by i."""
+    barrier = threading.Barrier(count)
+    results, errors = {}, {}
+
+    def run(i):
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except Exception as exc:  # noqa: BLE001 — collected and asserted on
+            errors[i] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results, errors
+
+
+def test_starting_the_same_attempt_eight_times_at_once_makes_one_attempt():
+    assessment = assessment_with(numeric_question(), numeric_question())
+    candidate = invite(assessment).candidate
+
+    results, errors = together(lambda i: attempt_start(candidate=candidate, assessment=assessment)[0].id)
+
+    assert errors == {}
+    assert len(set(results.values())) == 1
+    assert Attempt.objects.filter(candidate=candidate).count() == 1
+    assert Response.objects.filter(attempt_id=results[0]).count() == 2
+
+
+def test_concurrent_saves_keep_one_whole_answer_and_fail_none():
+    question = numeric_question()
+    assessment = assessment_with(question)
+    attempt, _ = attempt_start(candidate=invite(assessment).candidate, assessment=assessment)
+
+    results, errors = together(lambda i: response_save(attempt_id=attempt.id, question_id=question.id,
+                                                       answer={"value": i}).answer)
+
+    assert errors == {}
+    saved = Response.objects.get(attempt=attempt).answer
+    assert saved in [{"value": float(i)} for i in range(THREADS)]
+
+
+def test_a_hand_in_racing_the_deadline_and_saves_submits_once():
+    question = numeric_question(answer=0.05, abs_tol=0.001)
+    assessment = assessment_with(question)
+    attempt, _ = attempt_start(candidate=invite(assessment).candidate, assessment=assessment)
+    response_save(attempt_id=attempt.id, question_id=question.id, answer={"value": 0.05})
+
+    def act(i):
+        if i % 2:
+            return attempt_submit(attempt_id=attempt.id, submitted_by=Attempt.SubmittedBy.CANDIDATE).state
+        return response_save(attempt_id=attempt.id, question_id=question.id, answer={"value": 0.05}).answer
+
+    results, errors = together(act)
+
+    assert all(isinstance(e, ApplicationError) and e.status == 409 for e in errors.values()), errors
+    attempt.refresh_from_db()
+    assert attempt.state == Attempt.State.GRADED and attempt.score == question.points
+    assert sum(1 for r in results.values() if r == Attempt.State.GRADED) == 1  # one hand-in; the others got 409
+
+
+def test_only_one_worker_claims_a_submission():
+    question = code_question()
+    assessment = assessment_with(question)
+    attempt, _ = attempt_start(candidate=invite(assessment).candidate, assessment=assessment)
+    submission = Submission.objects.create(attempt=attempt, question=question, kind=Submission.Kind.SUBMIT,
+                                           language="python", source="def square(x):\n    return x * x\n")
+
+    results, errors = together(lambda i: submission_claim(submission_id=submission.id) is not None)
+
+    assert errors == {}
+    assert sorted(results.values()) == [False] * (THREADS - 1) + [True]
+    submission.refresh_from_db()
+    assert (submission.status, submission.claims) == (Submission.Status.RUNNING, 1)
+
