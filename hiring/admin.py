@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from hiring.services import stages_default
 from hiring.models import Application, Comment, Role, Scorecard, Stage, StageTransition
 
 
@@ -14,6 +15,11 @@ class RoleAdmin(admin.ModelAdmin):
     list_display = ["title", "is_open", "created_at"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [StageInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if not change and not form.instance.stages.exists():
+            stages_default(role=form.instance)  # a new role without stages gets the usual five
 
 
 class StageTransitionInline(admin.TabularInline):

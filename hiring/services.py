@@ -14,10 +14,15 @@ from hiring.models import DEFAULT_STAGES, RATING_ANCHORS, Application, Comment, 
 def role_create(*, slug: str, title: str, description: str = "") -> Role:
     """A role with the default five stages (see DESIGN.md)."""
     role = Role.objects.create(slug=slug, title=title, description=description)
+    stages_default(role=role)
+    return role
+
+
+def stages_default(*, role: Role) -> None:
+    """Give a role the default pipeline of DESIGN.md."""
     for order, (stage_slug, name, skills, scorecards) in enumerate(DEFAULT_STAGES):
         stage = Stage.objects.create(role=role, slug=stage_slug, name=name, order=order, uses_scorecards=scorecards)
         stage.skills.set(Skill.objects.filter(slug__in=[s for s in skills.split(",") if s]))
-    return role
 
 
 @transaction.atomic

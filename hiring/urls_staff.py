@@ -4,7 +4,10 @@ from hiring import views_staff
 
 urlpatterns = [
     path("", views_staff.staff_home, name="staff-home"),
+    path("roles/new/", views_staff.role_new, name="staff-role-new"),
     path("roles/<int:role_id>/", views_staff.role_candidates, name="staff-role"),
+    path("roles/<int:role_id>/candidates/", views_staff.role_add_candidates, name="staff-role-add"),
+    path("roles/<int:role_id>/stages/<slug:stage_slug>/", views_staff.stage_settings, name="staff-stage-settings"),
     path("roles/<int:role_id>/move/", views_staff.role_candidates_move, name="staff-role-move"),
     path("candidates/<int:application_id>/", views_staff.candidate, name="staff-candidate"),
     path("candidates/<int:application_id>/move/", views_staff.candidate_move, name="staff-candidate-move"),

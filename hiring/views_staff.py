@@ -10,12 +10,14 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from common.exceptions import ApplicationError
 from hiring import services
 from hiring.access import application_get_for_staff, is_hiring_staff, may_manage
-from hiring.models import RATING_ANCHORS, Application, Scorecard
+from assessments.models import Assessment
+from hiring.models import RATING_ANCHORS, Application, Role, Scorecard
 from hiring.reports_pdf import candidate_report_pdf
 from hiring.selectors_staff import ORDERINGS, application_detail, role_applications, roles_visible_to
 
@@ -35,6 +37,87 @@ def hiring_staff(view):
                 raise Http404(exc.message) from exc
             raise
     return wrapped
+
+
+@hiring_staff
+@require_POST
+def role_new(request):
+    if not may_manage(request.user):
+        raise PermissionDenied
+    title = request.POST.get("title", "").strip()
+    slug = slugify(request.POST.get("slug", "") or title)[:100]
+    if not title or not slug:
+        messages.error(request, "A role needs a title.")
+        return redirect("staff-home")
+    if Role.objects.filter(slug=slug).exists():
+        messages.error(request, f"A role with the short name “{slug}” exists already.")
+        return redirect("staff-home")
+    role = services.role_create(slug=slug, title=title, description=request.POST.get("description", ""))
+    messages.success(request, f"{role.title} created with the five default stages. Add candidates below.")
+    return redirect("staff-role", role_id=role.id)
+
+
+@hiring_staff
+@require_POST
+def role_add_candidates(request, role_id: int):
+    """Add candidates by e-mail, one per line ("Name <email>" or "email, Name"): all or none."""
+    if not may_manage(request.user):
+        raise PermissionDenied
+    role = roles_visible_to(request.user).filter(pk=role_id).first()
+    if role is None:
+        raise Http404("Role not found.")
+    people = []
+    for number, line in enumerate(request.POST.get("candidates", "").splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        name, email = _name_and_email(line)
+        if "@" not in email or " " in email:
+            messages.error(request, f"Line {number}: “{line[:80]}” has no e-mail address. Nobody was added.")
+            return redirect("staff-role", role_id=role.id)
+        people.append((name, email))
+    try:
+        from django.db import transaction
+
+        with transaction.atomic():
+            for name, email in people:
+                services.application_add(role=role, email=email, name=name, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, f"Nobody was added: {exc.message} ({exc.extra.get('email', '')})")
+    else:
+        messages.success(request, f"{len(people)} candidate(s) added at {role.stages.order_by('order').first().name}.")
+    return redirect("staff-role", role_id=role.id)
+
+
+def _name_and_email(line: str) -> tuple[str, str]:
+    if "<" in line and line.endswith(">"):
+        name, _, email = line[:-1].partition("<")
+        return name.strip().strip('"'), email.strip()
+    if "," in line:
+        first, second = (part.strip() for part in line.split(",", 1))
+        return (second, first) if "@" in first else (first, second)
+    return "", line
+
+
+@hiring_staff
+@require_POST
+def stage_settings(request, role_id: int, stage_slug: str):
+    if not may_manage(request.user):
+        raise PermissionDenied
+    role = roles_visible_to(request.user).filter(pk=role_id).first()
+    stage = role.stages.filter(slug=stage_slug).first() if role else None
+    if stage is None:
+        raise Http404("Stage not found.")
+    assessment_id = request.POST.get("assessment_id") or None
+    try:
+        services.stage_update(
+            stage=stage, assessment_id=int(assessment_id) if assessment_id else None,
+            invite_on_enter=bool(request.POST.get("invite_on_enter")), advance_on_pass=bool(request.POST.get("advance_on_pass")),
+        )
+        messages.success(request, f"{stage.name} saved.")
+    except (ApplicationError, ValueError) as exc:
+        messages.error(request, getattr(exc, "message", "Choose an assessment from the list."))
+    return redirect("staff-role", role_id=role.id)
 
 
 @hiring_staff
@@ -67,7 +150,9 @@ def role_candidates(request, role_id: int):
     query = params.copy()
     query.pop("page", None)
     return render(request, "hiring/role_candidates.html", {
-        "role": role, "stages": role.stages.order_by("order"), "page": page, "page_number": page_number, "pages": pages,
+        "role": role, "stages": role.stages.order_by("order").select_related("assessment"), "page": page,
+        "page_number": page_number, "pages": pages,
+        "assessments": Assessment.objects.filter(is_published=True).exclude(mode=Assessment.Mode.PRACTICE).order_by("title"),
         "filters": {"stage": params.get("stage", ""), "state": params.get("state", ""), "q": params.get("q", ""),
                     "ordering": ordering},
         "orderings": list(ORDERINGS), "states": Application.State.choices, "query": query.urlencode(),

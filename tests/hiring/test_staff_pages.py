@@ -122,3 +122,31 @@ def test_the_printable_report_is_a_pdf_with_the_candidates_results(pipeline):
     assert response["Content-Type"] == "application/pdf" and response.content.startswith(b"%PDF")
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     assert "Ann Analyst" in text and "Conversion p-value" in text and "Audit trail" in text
+
+
+def test_a_recruiter_creates_a_role_adds_candidates_and_sets_the_stage_rules_from_the_pages(pipeline, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from hiring.models import Role
+
+    recruiter, *_ = pipeline
+    client = browser(recruiter)
+    created = client.post("/staff/roles/new/", {"title": "ML Engineer"})
+    role = Role.objects.get(slug="ml-engineer")
+    assert created.url == f"/staff/roles/{role.id}/" and role.stages.count() == 5
+
+    added = client.post(f"/staff/roles/{role.id}/candidates/", {"candidates": "Ada Lovelace <ada@example.com>\nbo@example.com, Bo Diddley\ncy@example.com"},
+                        follow=True).content.decode()
+    assert "3 candidate(s) added" in added and "Ada Lovelace" in added
+    refused = client.post(f"/staff/roles/{role.id}/candidates/", {"candidates": "dee@example.com\nnot an address"}, follow=True)
+    assert "Line 2" in refused.content.decode() and not Application.objects.filter(candidate__email="dee@example.com").exists()
+
+    assessment = assessment_with(numeric_question())
+    client.post(f"/staff/roles/{role.id}/stages/technical-assessment/",
+                {"assessment_id": assessment.id, "invite_on_enter": "on", "advance_on_pass": "on"})
+    technical = role.stages.get(slug="technical-assessment")
+    assert technical.assessment == assessment and technical.invite_on_enter and technical.advance_on_pass
+    ids = list(Application.objects.filter(role=role).values_list("id", flat=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/staff/roles/{role.id}/move/", {"ids": ids, "target": "technical-assessment", "note": "Go"})
+    assert len(mail.outbox) == 3 and "ada@example.com" in [m.to[0] for m in mail.outbox]
