@@ -16,6 +16,7 @@ setup:
 
 setup-dev:
 	@scripts/setup.sh requirements-dev.txt
+	@scripts/setup-browser.sh
 
 run: setup
 	@mkdir -p $(PREP_VAR_DIR)
@@ -46,8 +47,8 @@ test: setup-dev
 	  $(PYTEST) .venv/bin/python -m pytest $(PYTEST_ARGS); \
 	fi
 	@if echo "$(PREP_TEST_DATABASES)" | grep -qw postgres; then \
-	  echo "== the suite on PostgreSQL (tests/judge has no database and ran above)"; \
-	  $(PYTEST) scripts/with-postgres.sh .venv/bin/python -m pytest $(PYTEST_ARGS) tests --ignore=tests/judge; \
+	  echo "== the suite on PostgreSQL (tests/judge has no database; the browser tests ran on SQLite)"; \
+	  $(PYTEST) scripts/with-postgres.sh .venv/bin/python -m pytest $(PYTEST_ARGS) tests --ignore=tests/judge --ignore=tests/browser; \
 	fi
 
 # Benchmarks print medians and ratios against the limit measured in the same run.

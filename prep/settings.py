@@ -103,7 +103,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # Tests need a file, not :memory:, so that the Celery worker process sees the same data
     # (it is handed this path); one per test run, so that two runs on a machine never share it.
-    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"prep-test-{os.getpid()}.sqlite3")}
+    # (The pid alone is not enough: inside `make test`'s PID namespace every run is pid 1.)
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"prep-test-{os.getpid()}-{secrets.token_hex(4)}.sqlite3")
+    }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -125,7 +128,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 # Our own CSS/JS, and the browser libraries npm installs at set-up (scripts/setup-static.sh).
-STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/chart.js", BASE_DIR / "node_modules" / "chart.js" / "dist")]
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/chart.js", BASE_DIR / "node_modules" / "chart.js" / "dist"),
+    ("build", BASE_DIR / "static-build"),  # the code editor bundle (frontend/), built by scripts/setup-static.sh
+]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

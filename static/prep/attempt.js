@@ -11,28 +11,48 @@
   let locked = false;
   let clockOffset = 0; // server time minus browser time, in ms
 
-  function request(method, url, body) {
+  function request(method, url, body, keepalive) {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
     return fetch(url, {
       method: method,
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": decodeURIComponent(csrf), Accept: "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: payload,
+      // keepalive lets a request outlive the page (reload, navigation); browsers cap it at 64 KB.
+      keepalive: Boolean(keepalive) && (payload || "").length < 60000,
     }).then(function (res) {
       return res.json().catch(function () { return {}; }).then(function (data) { return { status: res.status, data: data }; });
     });
   }
 
   // --- countdown ----------------------------------------------------------------------------
+  // The deadline and the clock are the server's: every tab and every reload count to the same second.
   const timer = document.getElementById("timer");
-  const deadline = Date.parse(root.dataset.deadline);
+  const warning = document.getElementById("time-warning");
+  let deadline = Date.parse(root.dataset.deadline);
+  // Each is announced once per page; a page opened with 3 minutes left starts at the 5-minute one.
+  const SAVED = "Your answers are saved as you work; what is saved when time runs out is submitted.";
+  const WARNINGS = [
+    { ms: 60 * 1000, text: "1 minute left.", cls: "error" },
+    { ms: 5 * 60 * 1000, text: "5 minutes left.", cls: "warn" },
+  ];
+  let warned = Infinity;
   function syncClock() {
     const sent = Date.now();
     return request("GET", api).then(function (r) {
       if (r.status !== 200) return;
       const received = Date.now();
       clockOffset = Date.parse(r.data.server_time) - (sent + received) / 2;
+      if (r.data.deadline) deadline = Date.parse(r.data.deadline);
       if (r.data.state !== "in_progress") timeUp();
     }).catch(function () {});
+  }
+  function warn(left) {
+    if (!warning) return;
+    const due = WARNINGS.find(function (w) { return left <= w.ms; });
+    if (!due || due.ms >= warned) return;
+    warned = due.ms;
+    warning.innerHTML = '<p class="message ' + due.cls + '"><strong>' + due.text + "</strong> " + SAVED + "</p>";
   }
   function tick() {
     const left = Math.max(0, deadline - (Date.now() + clockOffset));
@@ -42,11 +62,13 @@
     timer.classList.toggle("warn", left <= 5 * 60 * 1000);
     timer.classList.toggle("danger", left <= 60 * 1000);
     if (left <= 0) { timeUp(); return; }
+    if (!locked) warn(left);
     setTimeout(tick, 250);
   }
   function timeUp() {
     if (locked) return;
     locked = true;
+    if (warning) warning.innerHTML = "";
     document.getElementById("time-up").hidden = false;
     root.querySelectorAll("input, textarea, button, select").forEach(function (el) { el.disabled = true; });
     // The server submits at the deadline; wait a moment, then show the results page.
@@ -108,6 +130,7 @@
     });
   }
   function scheduleSave(section, delay) {
+    if (locked) return; // disabling the fields at time-up fires change events: nothing to save any more
     const qid = section.dataset.questionId;
     section.classList.add("unsaved");
     setSaveState("Unsaved changes", "saving");
@@ -189,6 +212,7 @@
   }
   root.querySelectorAll("textarea.code").forEach(function (area) {
     const section = area.closest("section.question");
+    // The plain textarea's keys, for when the code editor bundle is not there (it has its own).
     area.addEventListener("keydown", function (e) {
       if (e.key === "Tab" && !e.shiftKey && !e.ctrlKey && !e.metaKey) {
         // Indent inside the editor; Escape then Tab leaves it (keyboard users are not trapped).
@@ -208,7 +232,11 @@
     section.querySelector("[data-action=run]").addEventListener("click", function () { runOrSubmit(section, "run"); });
     section.querySelector("[data-action=submit]").addEventListener("click", function () { runOrSubmit(section, "submit"); });
     section.querySelector("[data-action=reset]").addEventListener("click", function () {
-      if (window.confirm("Replace your code with the starter code?")) { area.value = area.dataset.starter; scheduleSave(section, 0); }
+      if (!window.confirm("Replace your code with the starter code?")) return;
+      area.value = area.dataset.starter;
+      // The code editor (static-build/editor.js), when loaded, takes its content from this event.
+      area.dispatchEvent(new Event("input", { bubbles: true }));
+      scheduleSave(section, 0);
     });
     const panel = section.querySelector(".verdict-panel");
     if (panel.dataset.latestSubmission) poll(panel, panel.dataset.latestSubmission, 300);
@@ -216,10 +244,12 @@
 
   document.getElementById("finish-form").addEventListener("submit", function (e) {
     if (!window.confirm("Submit the whole assessment now? You cannot change answers afterwards.")) { e.preventDefault(); return; }
-    // Save what is pending first, then let the form post.
+    // Save what is pending first (answers, and the integrity events not yet sent), then let the form post.
     e.preventDefault();
     const form = e.target;
-    Promise.all(Array.from(root.querySelectorAll("section.question.unsaved")).map(save)).finally(function () { form.submit(); });
+    const saves = Array.from(root.querySelectorAll("section.question.unsaved")).map(save);
+    if (integrity) { snapshot(); saves.push(flush()); }
+    Promise.all(saves).finally(function () { form.submit(); });
   });
 
   // --- practice: "Check my answer" shows the feedback in place -----------------------------
@@ -296,10 +326,10 @@
     event.at = new Date(Date.now() + clockOffset).toISOString();
     queue.push(event);
   }
-  function flush() {
-    if (!queue.length || locked) return;
+  function flush(leaving) {
+    if (!queue.length || locked) return Promise.resolve();
     const batch = queue.splice(0, 200);
-    request("POST", api + "events/", { events: batch }).then(function (r) {
+    return request("POST", api + "events/", { events: batch }, leaving).then(function (r) {
       if (r.status >= 500) queue.unshift.apply(queue, batch);  // try again later
     }).catch(function () { queue.unshift.apply(queue, batch); });
   }
@@ -320,7 +350,7 @@
       record({ kind: "paste", size: text.length, question_id: section ? Number(section.dataset.questionId) : null });
     });
     document.addEventListener("visibilitychange", function () {
-      if (document.visibilityState === "hidden") { hiddenSince = Date.now(); snapshot(); flush(); return; }
+      if (document.visibilityState === "hidden") { hiddenSince = Date.now(); snapshot(); flush(true); return; }
       if (hiddenSince !== null) {
         record({ kind: "focus_lost", duration_ms: Date.now() - hiddenSince });
         hiddenSince = null;
@@ -330,8 +360,12 @@
       lastSnapshot.set(sectionOf(area), area.value);
     });
     setInterval(function () { snapshot(); flush(); }, 20000);
+    // Leaving or reloading the page: send what is queued, or it would be lost with the page.
+    window.addEventListener("pagehide", function () { snapshot(); flush(true); });
   }
 
   syncClock().finally(function () { if (timer) tick(); });
   setInterval(syncClock, 60000);
+  // A tab that slept or sat in the background re-reads the server's clock when it comes back.
+  document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible" && !locked) syncClock(); });
 })();
