@@ -48,3 +48,12 @@ def duration(seconds) -> str:
         return f"{minutes} min {sec:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
+
+
+@register.filter
+def minutes(delta) -> str:
+    """A time limit in words: 45 minutes, 1 h 30 min."""
+    try:
+        return duration(int(delta.total_seconds())).replace(" 00 s", "").replace(" 00 min", "")
+    except AttributeError:
+        return ""
