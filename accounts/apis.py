@@ -2,7 +2,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.throttling import ScopedRateThrottle
+from common.throttling import ScopedRateThrottleFailOpen as ScopedRateThrottle
 
 from common.exceptions import ApplicationError
 

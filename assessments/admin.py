@@ -208,7 +208,7 @@ class QuestionAdmin(admin.ModelAdmin):
 
         ids = list(queryset.filter(version_of__isnull=True).values_list("id", flat=True))
         for question_id in ids:
-            transaction.on_commit(lambda qid=question_id: question_validate.delay(qid, status))
+            transaction.on_commit(lambda qid=question_id: question_validate.delay(qid, status), robust=True)
         self.message_user(
             request,
             f"{len(ids)} question(s) queued for checking; each becomes {status} if its answer key holds. "

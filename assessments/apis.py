@@ -6,7 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response as HttpResponse
-from rest_framework.throttling import ScopedRateThrottle
+from common.throttling import ScopedRateThrottleFailOpen as ScopedRateThrottle
 from rest_framework.views import APIView
 
 from assessments import selectors, services
@@ -16,7 +16,8 @@ from assessments.models import Attempt, Question, Skill, Submission
 from common.apis import ErrorSerializer
 from common.exceptions import Conflict, NotFound
 
-ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 403, 404, 409, 429)}
+# 415: a body that is not JSON (or, for uploads, a multipart form) is refused before the view runs.
+ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 403, 404, 409, 415, 429)}
 
 
 class SkillRefSerializer(serializers.Serializer):
@@ -255,7 +256,8 @@ class PracticeStartApi(APIView):
 class ReadinessApi(APIView):
     @extend_schema(responses={200: inline_serializer("Readiness", {"skill": serializers.CharField(),
                                                                    "mastery": serializers.FloatField(allow_null=True),
-                                                                   "practise_next": serializers.BooleanField()}, many=True)},
+                                                                   "practise_next": serializers.BooleanField()}, many=True),
+                              **ERRORS},
                    summary="My readiness per skill area, and what to practise next")
     def get(self, request):
         return HttpResponse(selectors.skill_readiness(candidate=request.user))

@@ -73,7 +73,7 @@ def attempt_start(*, candidate: User, assessment: Assessment) -> tuple[Attempt, 
     from assessments.tasks import attempt_expire
 
     deadline = attempt.deadline
-    transaction.on_commit(lambda: attempt_expire.apply_async((attempt.id,), eta=deadline))
+    transaction.on_commit(lambda: attempt_expire.apply_async((attempt.id,), eta=deadline), robust=True)
     return attempt, True
 
 
@@ -165,7 +165,7 @@ def attempt_finalize_if_ready(*, attempt: Attempt) -> bool:
     total = Response.objects.filter(attempt=attempt).aggregate(total=Sum("score"))["total"] or 0.0
     attempt_transition(attempt=attempt, to=Attempt.State.GRADED, score=min(total, attempt.max_score), graded_at=timezone.now())
     attempt_id = attempt.id
-    transaction.on_commit(lambda: attempt_graded.send(sender=Attempt, attempt_id=attempt_id))
+    transaction.on_commit(lambda: attempt_graded.send(sender=Attempt, attempt_id=attempt_id), robust=True)
     _similarity_enqueue(attempt)
     return True
 
@@ -180,7 +180,7 @@ def _similarity_enqueue(attempt: Attempt) -> None:
     if families:
         from assessments.tasks import similarity_check
 
-        transaction.on_commit(lambda: [similarity_check.delay(f) for f in sorted(families)])
+        transaction.on_commit(lambda: [similarity_check.delay(f) for f in sorted(families)], robust=True)
 
 
 def attempt_rescore(*, attempt: Attempt) -> Attempt:

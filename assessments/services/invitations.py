@@ -56,7 +56,7 @@ def invitation_send(*, invitation: Invitation) -> Invitation:
     subject = f"Your invitation: {invitation.assessment.title}"
     body = render_to_string("assessments/email/invitation.txt", context)
     recipient = invitation.candidate.email
-    transaction.on_commit(lambda: send_mail(subject, body, None, [recipient]))
+    transaction.on_commit(lambda: send_mail(subject, body, None, [recipient]), robust=True)
     Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now(), send_count=invitation.send_count + 1)
     invitation.refresh_from_db()
     return invitation

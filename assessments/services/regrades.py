@@ -60,7 +60,7 @@ def regrade_start(*, assessment: Assessment, question: Question, user: User | No
     if question.kind == Question.Kind.CODE:
         from assessments.tasks import regrade_compute as regrade_compute_task
 
-        transaction.on_commit(lambda: regrade_compute_task.delay(regrade.id))
+        transaction.on_commit(lambda: regrade_compute_task.delay(regrade.id), robust=True)
     else:
         regrade_compute(regrade_id=regrade.id)
         regrade.refresh_from_db()

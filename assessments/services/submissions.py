@@ -12,12 +12,14 @@ MAX_PENDING_PER_ATTEMPT = 3
 
 
 def submission_enqueue(*, submission: Submission) -> None:
-    """Queue grading once the row is committed (never before it exists)."""
+    """Queue grading once the row is committed (never before it exists). If the broker cannot be
+    reached the failure is logged and the request still succeeds: the row is saved as queued and
+    the reconciler enqueues it again once Redis is back."""
     from assessments.tasks import submission_grade
 
     Submission.objects.filter(pk=submission.pk).update(enqueued_at=timezone.now())
     submission_id = submission.pk
-    transaction.on_commit(lambda: submission_grade.delay(submission_id))
+    transaction.on_commit(lambda: submission_grade.delay(submission_id), robust=True)
 
 
 @transaction.atomic
