@@ -1,13 +1,19 @@
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.views import ObtainAuthToken
 from common.throttling import ScopedRateThrottleFailOpen as ScopedRateThrottle
 
+from common.apis import ErrorSerializer
 from common.exceptions import ApplicationError
 
 
-@extend_schema(summary="Exchange a username and password for an API token")
+@extend_schema(
+    summary="Exchange a username and password for an API token",
+    responses={200: inline_serializer("Token", {"token": serializers.CharField()}),
+               400: OpenApiResponse(ErrorSerializer, description="Wrong username or password"),
+               429: OpenApiResponse(ErrorSerializer, description="Too many attempts: throttled or locked out")},
+)
 class TokenApi(ObtainAuthToken):
     """Throttled per address; wrong passwords lock the username out for that address, as on the
     sign-in page (django-axes)."""

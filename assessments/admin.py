@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -251,6 +252,8 @@ class QuestionAdmin(admin.ModelAdmin):
         return response
 
     def import_view(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
         form = QuestionImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             try:

@@ -1,6 +1,8 @@
 """One error shape for the whole API: {"message": str, "extra": {...}}."""
 
-from django.core.exceptions import PermissionDenied
+import logging
+
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, serializers
@@ -24,6 +26,11 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, SuspiciousOperation):
+        # A body Django will not read (over 1,000 form fields, too large, ...): Django would answer
+        # its HTML 400 page; the API answers 400 in its own shape, logged where Django logs it.
+        logging.getLogger(f"django.security.{exc.__class__.__name__}").error(str(exc), exc_info=exc)
+        exc = exceptions.ParseError(str(exc))
 
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -56,3 +63,13 @@ def requires(*perms: str) -> type:
 
     HasPerms.__name__ = "Requires_" + "_".join(p.replace(".", "_") for p in perms)
     return HasPerms
+
+
+def not_found(request, exception=None):
+    """Django's 404 for a path no route matches: the API's error shape under /api/, the page elsewhere."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"message": "Not found.", "extra": {"path": request.path[:200]}}, status=404)
+    return page_not_found(request, exception)

@@ -99,7 +99,7 @@ def application_detail(*, user: User, application: Application) -> dict:
     scorecards = list(
         Scorecard.objects.filter(application=application).select_related("interviewer", "stage").order_by("stage__order", "id")
     )
-    return {
+    return _similar_code_visible_only(user=user, detail={
         "id": application.id,
         "candidate": _person(application.candidate),
         "role": {"id": application.role_id, "slug": application.role.slug, "title": application.role.title},
@@ -134,7 +134,23 @@ def application_detail(*, user: User, application: Application) -> dict:
             for c in Comment.objects.filter(application=application).select_related("author")
         ],
         "may_manage": may_manage(user),
-    }
+    })
+
+
+def _similar_code_visible_only(*, user: User, detail: dict) -> dict:
+    """A similarity flag pairs this candidate's code with another candidate's. Someone who does
+    not see that other candidate (an interviewer assigned elsewhere) learns that there is a match,
+    not whose code it is nor what it says (hiring.access)."""
+    if sees_every_application(user):
+        return detail
+    visible = set(Attempt.objects.filter(candidate__applications__in=applications_visible_to(user))
+                  .values_list("id", flat=True))
+    for attempt in detail["attempts"]:
+        for flag in attempt.get("integrity", {}).get("similar", []):
+            if flag["other_attempt_id"] not in visible:
+                flag.update(other=[], other_candidate="another candidate")
+    return detail
+
 
 
 def _stage_status(application: Application, stage: Stage) -> str:

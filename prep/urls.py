@@ -24,3 +24,5 @@ urlpatterns = [
     path("", include("hiring.urls")),
     path("", include("assessments.urls")),
 ]
+
+handler404 = "common.apis.not_found"

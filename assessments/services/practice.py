@@ -7,10 +7,11 @@ difficulty, made on first use): the same grading, the same pages, no timer that 
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 
 from accounts.models import User
 from assessments import scoring
-from assessments.models import Assessment, AssessmentDraw, Attempt, Question, Response, Skill
+from assessments.models import Assessment, AssessmentDraw, AssessmentQuestion, Attempt, Question, Response, Skill
 from assessments.services.attempts import attempt_start
 from assessments.services.responses import attempt_lock_open
 from assessments.variants import render
@@ -21,7 +22,12 @@ PRACTICE_TIME = timedelta(days=7)  # untimed in practice; the attempt still need
 
 
 def practice_pool(*, skill: Skill | None, difficulty: str):
-    pool = Question.objects.filter(status=Question.Status.PUBLISHED, version_of__isnull=True)
+    """Published questions to practise on. A fixed question of an assessment is left out unless
+    it is parameterized: practice shows the key, and the assessment would then hold no secret
+    (a parameterized one gives other numbers each time)."""
+    in_exams = AssessmentQuestion.objects.exclude(assessment__mode=Assessment.Mode.PRACTICE).values("question_id")
+    pool = (Question.objects.filter(status=Question.Status.PUBLISHED, version_of__isnull=True)
+            .exclude(Q(generator="") & Q(id__in=in_exams)))
     if skill is not None:
         pool = pool.filter(skills=skill)
     if difficulty:

@@ -131,3 +131,12 @@ def test_a_candidate_practises_through_the_pages_without_javascript(bank):
 def test_nothing_to_practise_is_said_plainly():
     with pytest.raises(ApplicationError, match="no published questions"):
         practice_start(candidate=UserFactory(), skill=SkillFactory(slug="empty", name="Empty"), difficulty="hard")
+
+
+def test_practice_never_offers_an_assessments_fixed_question_whose_key_it_would_show(bank):
+    stats, questions = bank
+    exam = assessment_with(*questions[:3])
+    session = practice_start(candidate=UserFactory(), skill=stats, difficulty="easy")
+    drawn = set(Response.objects.filter(attempt=session).values_list("question_id", flat=True))
+    assert drawn.isdisjoint({q.id for q in exam.questions.all()})
+    assert len(drawn) == 4  # the other four of the seven
