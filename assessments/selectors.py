@@ -93,6 +93,8 @@ def assessment_questions(*, assessment: Assessment, seed: int | None = None) -> 
     taken = {q.id for q in chosen}
     for draw in assessment.draws.all():
         pool = Question.objects.filter(status=Question.Status.PUBLISHED).exclude(id__in=taken)
+        if assessment.mode == Assessment.Mode.PRACTICE:
+            pool = practice_eligible(pool)
         if draw.skill_id:
             pool = pool.filter(skills=draw.skill_id)
         if draw.difficulty:
@@ -109,6 +111,13 @@ def assessment_questions(*, assessment: Assessment, seed: int | None = None) -> 
         chosen += picked
         taken |= {q.id for q in picked}
     return chosen
+
+
+def practice_eligible(questions: QuerySet[Question]) -> QuerySet[Question]:
+    """Leave out an assessment's fixed questions unless parameterized: practice shows the key,
+    and the assessment would then hold no secret (a parameterized one gives other numbers)."""
+    in_exams = AssessmentQuestion.objects.exclude(assessment__mode=Assessment.Mode.PRACTICE).values("question_id")
+    return questions.exclude(Q(generator="") & Q(id__in=in_exams))
 
 
 def assessment_question_count(*, assessment: Assessment) -> int:

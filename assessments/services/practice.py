@@ -7,11 +7,11 @@ difficulty, made on first use): the same grading, the same pages, no timer that 
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Q
 
 from accounts.models import User
 from assessments import scoring
-from assessments.models import Assessment, AssessmentDraw, AssessmentQuestion, Attempt, Question, Response, Skill
+from assessments.models import Assessment, AssessmentDraw, Attempt, Question, Response, Skill
+from assessments.selectors import practice_eligible
 from assessments.services.attempts import attempt_start
 from assessments.services.responses import attempt_lock_open
 from assessments.variants import render
@@ -22,12 +22,7 @@ PRACTICE_TIME = timedelta(days=7)  # untimed in practice; the attempt still need
 
 
 def practice_pool(*, skill: Skill | None, difficulty: str):
-    """Published questions to practise on. A fixed question of an assessment is left out unless
-    it is parameterized: practice shows the key, and the assessment would then hold no secret
-    (a parameterized one gives other numbers each time)."""
-    in_exams = AssessmentQuestion.objects.exclude(assessment__mode=Assessment.Mode.PRACTICE).values("question_id")
-    pool = (Question.objects.filter(status=Question.Status.PUBLISHED, version_of__isnull=True)
-            .exclude(Q(generator="") & Q(id__in=in_exams)))
+    pool = practice_eligible(Question.objects.filter(status=Question.Status.PUBLISHED, version_of__isnull=True))
     if skill is not None:
         pool = pool.filter(skills=skill)
     if difficulty:
