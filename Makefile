@@ -9,7 +9,7 @@ PREP_WEB_PORT := $(PORT)
 export PREP_WEB_PORT PREP_REDIS_PORT PREP_WORKERS PREP_VAR_DIR
 export REDIS_URL ?= redis://127.0.0.1:$(PREP_REDIS_PORT)/0
 
-.PHONY: run test setup setup-dev bench
+.PHONY: run test setup setup-dev bench load
 
 setup:
 	@scripts/setup.sh requirements.txt
@@ -55,3 +55,8 @@ test: setup-dev
 bench: setup-dev
 	@.venv/bin/python bench/judge.py
 	@.venv/bin/python bench/hiring.py
+
+# Many candidates against the whole local stack (gunicorn, 2 grading workers, Redis, PostgreSQL), as root:
+# make load LOAD_ARGS="--users 200 --duration 120". Prints latencies, throughput and PASS/FAIL per target.
+load: setup-dev
+	@PREP_PIDNS=1 unshare --pid --fork --mount-proc --kill-child .venv/bin/python bench/load.py $(LOAD_ARGS)
