@@ -127,11 +127,9 @@ def assessment_question_count(*, assessment: Assessment) -> int:
 def attempt_get_for_user(*, user: User, attempt_id: int, to_change: bool = False) -> Attempt:
     """The attempt if the user owns it or may read every attempt (reviewers, admins); 404
     otherwise, so ids reveal nothing. Only its candidate may change it (`to_change`: 403)."""
-    attempts = Attempt.objects.select_related("assessment", "candidate")
-    if not user.has_perm("assessments.view_attempt"):  # reviewers and admins read every attempt
-        attempts = attempts.filter(candidate=user)
-    attempt = attempts.filter(pk=attempt_id).first()
-    if attempt is None:
+    attempt = Attempt.objects.select_related("assessment", "candidate").filter(pk=attempt_id).first()
+    # The owner needs no permission lookup (two queries on every candidate request otherwise).
+    if attempt is None or (attempt.candidate_id != user.id and not user.has_perm("assessments.view_attempt")):
         raise NotFound("Attempt not found.")
     if to_change and attempt.candidate_id != user.id:
         raise ApplicationError("Only the candidate can change this attempt.", status=403)
@@ -171,11 +169,9 @@ def attempt_responses(*, attempt: Attempt) -> list[Response]:
 
 
 def submission_get_for_user(*, user: User, submission_id: int) -> Submission:
-    submissions = Submission.objects.select_related("attempt", "question")
-    if not user.has_perm("assessments.view_submission"):
-        submissions = submissions.filter(attempt__candidate=user)
-    submission = submissions.filter(pk=submission_id).first()
-    if submission is None:
+    submission = Submission.objects.select_related("attempt", "question").filter(pk=submission_id).first()
+    if submission is None or (submission.attempt.candidate_id != user.id
+                              and not user.has_perm("assessments.view_submission")):
         raise NotFound("Submission not found.")
     return submission
 
