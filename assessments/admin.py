@@ -337,6 +337,10 @@ class RegradeAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def get_queryset(self, request):
+        # The summary column counts each regrade's items: fetch them with the page, not per row.
+        return super().get_queryset(request).select_related("question", "assessment", "created_by").prefetch_related("items")
+
     @admin.display(description="Scores")
     def summary(self, regrade):
         return regrade_summary(regrade=regrade)["text"]

@@ -6,6 +6,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -77,8 +78,6 @@ def role_add_candidates(request, role_id: int):
             return redirect("staff-role", role_id=role.id)
         people.append((name, email))
     try:
-        from django.db import transaction
-
         with transaction.atomic():
             for name, email in people:
                 services.application_add(role=role, email=email, name=name, actor=request.user)
@@ -183,8 +182,6 @@ def role_candidates_move(request, role_id: int):
 
 
 def _move_all(applications, target: str, note: str, actor) -> None:
-    from django.db import transaction
-
     with transaction.atomic():
         for application in applications:
             if target in (Application.State.HIRED, Application.State.REJECTED, Application.State.WITHDRAWN):

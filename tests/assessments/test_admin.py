@@ -151,3 +151,32 @@ def test_a_zip_that_reaches_outside_its_folder_is_refused(admin_client):
     buffer.name = "evil.zip"
     response = admin_client.post(reverse("admin:assessments_question_import"), {"file": buffer})
     assert "lies outside the archive" in response.content.decode()
+
+
+def test_the_regrade_list_costs_the_same_queries_for_one_regrade_or_five(admin_client, django_assert_max_num_queries):
+    from assessments.models import Attempt
+    from assessments.services import attempt_start, attempt_submit, response_save
+    from assessments.services.regrades import regrade_start
+    from assessments.services.versions import question_snapshot, question_version_commit
+    from tests.assessments.factories import assessment_with, invite
+
+    def corrected_regrade():
+        question = numeric_question(answer=0.05, abs_tol=0.001)
+        assessment = assessment_with(question)
+        attempt, _ = attempt_start(candidate=invite(assessment).candidate, assessment=assessment)
+        response_save(attempt_id=attempt.id, question_id=question.id, answer={"value": 0.5})
+        attempt_submit(attempt_id=attempt.id, submitted_by=Attempt.SubmittedBy.CANDIDATE)
+        before = question_snapshot(question)
+        question.numeric.answer = 0.5
+        question.numeric.save()
+        question_version_commit(question=question, before=before)
+        return regrade_start(assessment=assessment, question=question, user=None)
+
+    url = reverse("admin:assessments_regrade_changelist")
+    corrected_regrade()
+    with django_assert_max_num_queries(12) as one:
+        assert b"1 response(s): 1 up" in admin_client.get(url).content
+    for _ in range(4):
+        corrected_regrade()
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert admin_client.get(url).content.count(b"1 response(s): 1 up") == 5
