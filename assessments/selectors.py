@@ -461,9 +461,12 @@ def response_dataset(*, attempt: Attempt, question_id: int, name: str) -> str:
     return response.variant.datasets[name]
 
 
-def attempt_integrity(*, attempt: Attempt, with_snapshots: bool = False) -> dict:
+def attempt_integrity(*, attempt: Attempt, with_snapshots: bool = False,
+                      others_visible: set[int] | None = None) -> dict:
     """What was recorded on an attempt, summed up, event by event, and the candidate's note.
-    Snapshots' code is only for reviewers' playback (`with_snapshots`)."""
+    Snapshots' code is only for reviewers' playback (`with_snapshots`). A flag pairing this code
+    with another candidate's names that candidate and shows their code only if their attempt is
+    in `others_visible` (None: the reader sees every attempt)."""
     events = list(IntegrityEvent.objects.filter(attempt=attempt).select_related("question")
                   .only("kind", "at", "size", "duration_ms", "question__title", "question_id",
                         *(["content"] if with_snapshots else [])))
@@ -485,19 +488,21 @@ def attempt_integrity(*, attempt: Attempt, with_snapshots: bool = False) -> dict
             for e in events if with_snapshots or e.kind != IntegrityEvent.Kind.SNAPSHOT
         ],
         "note": attempt.integrity_note,
-        "similar": [_similarity_view(f, attempt) for f in flags] if with_snapshots else [],
+        "similar": [_similarity_view(f, attempt, others_visible) for f in flags] if with_snapshots else [],
     }
 
 
-def _similarity_view(flag: SimilarityFlag, attempt: Attempt) -> dict:
+def _similarity_view(flag: SimilarityFlag, attempt: Attempt, others_visible: set[int] | None) -> dict:
     mine_is_a = flag.submission_a.attempt_id == attempt.id
     mine, other = (flag.submission_a, flag.submission_b) if mine_is_a else (flag.submission_b, flag.submission_a)
     # Regions are stored as (a lines, b lines): turn them to (this attempt's, the other's).
     regions = [r if mine_is_a else [r[2], r[3], r[0], r[1]] for r in flag.regions]
+    shown = others_visible is None or other.attempt_id in others_visible
     return {"question": flag.question.title, "score": round(flag.score, 3), "regions": regions,
             "mine": _lines_marked(mine.source, [(r[0], r[1]) for r in regions]),
-            "other": _lines_marked(other.source, [(r[2], r[3]) for r in regions]),
-            "other_candidate": str(other.attempt.candidate), "other_attempt_id": other.attempt_id}
+            "other": _lines_marked(other.source, [(r[2], r[3]) for r in regions]) if shown else [],
+            "other_candidate": str(other.attempt.candidate) if shown else "another candidate",
+            "other_attempt_id": other.attempt_id}
 
 
 def _lines_marked(source: str, spans: list[tuple[int, int]]) -> list[dict]:

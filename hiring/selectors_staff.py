@@ -99,7 +99,11 @@ def application_detail(*, user: User, application: Application) -> dict:
     scorecards = list(
         Scorecard.objects.filter(application=application).select_related("interviewer", "stage").order_by("stage__order", "id")
     )
-    return _similar_code_visible_only(user=user, detail={
+    # Someone who does not see every application (an interviewer) learns that code matches
+    # another candidate's, not whose it is or what it says (hiring.access).
+    others = None if sees_every_application(user) else set(
+        Attempt.objects.filter(candidate__applications__in=applications_visible_to(user)).values_list("id", flat=True))
+    return {
         "id": application.id,
         "candidate": _person(application.candidate),
         "role": {"id": application.role_id, "slug": application.role.slug, "title": application.role.title},
@@ -120,7 +124,8 @@ def application_detail(*, user: User, application: Application) -> dict:
             .order_by("created_at", "id")
         ],
         "interviewers": [_person(u) for u in application.interviewers.all()],
-        "attempts": [attempt_report(attempt=a, staff=True) | {"integrity": attempt_integrity(attempt=a, with_snapshots=True)}
+        "attempts": [attempt_report(attempt=a, staff=True)
+                     | {"integrity": attempt_integrity(attempt=a, with_snapshots=True, others_visible=others)}
                      for a in attempts],
         "scorecards": [
             {"id": c.id, "stage": c.stage.name, "stage_slug": c.stage.slug, "interviewer": _person(c.interviewer),
@@ -134,23 +139,7 @@ def application_detail(*, user: User, application: Application) -> dict:
             for c in Comment.objects.filter(application=application).select_related("author")
         ],
         "may_manage": may_manage(user),
-    })
-
-
-def _similar_code_visible_only(*, user: User, detail: dict) -> dict:
-    """A similarity flag pairs this candidate's code with another candidate's. Someone who does
-    not see that other candidate (an interviewer assigned elsewhere) learns that there is a match,
-    not whose code it is nor what it says (hiring.access)."""
-    if sees_every_application(user):
-        return detail
-    visible = set(Attempt.objects.filter(candidate__applications__in=applications_visible_to(user))
-                  .values_list("id", flat=True))
-    for attempt in detail["attempts"]:
-        for flag in attempt.get("integrity", {}).get("similar", []):
-            if flag["other_attempt_id"] not in visible:
-                flag.update(other=[], other_candidate="another candidate")
-    return detail
-
+    }
 
 
 def _stage_status(application: Application, stage: Stage) -> str:
