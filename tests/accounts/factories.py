@@ -40,3 +40,12 @@ class InterviewerFactory(UserFactory):
 
     is_staff = True
     join_group = factory.PostGeneration(_join(INTERVIEWERS))
+
+
+def client_for(user):
+    """An API client signed in as `user` (force_authenticate: no password round trip)."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    return client

@@ -8,7 +8,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from assessments.models import Attempt, Response, Submission
-from tests.accounts.factories import StaffFactory, UserFactory
+from tests.accounts.factories import StaffFactory, UserFactory, client_for
 from tests.assessments.factories import (
     assessment_with,
     code_question,
@@ -19,12 +19,6 @@ from tests.assessments.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture

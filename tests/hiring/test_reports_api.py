@@ -13,19 +13,13 @@ from rest_framework.test import APIClient
 from assessments.models import Attempt, Response
 from hiring.models import Application, Scorecard
 from hiring.services import application_close, application_create, application_move, interviewers_assign, role_create
-from tests.accounts.factories import InterviewerFactory, StaffFactory, UserFactory
+from tests.accounts.factories import InterviewerFactory, StaffFactory, UserFactory, client_for
 from tests.assessments.factories import SkillFactory, assessment_with, numeric_question, single_choice_question
 
 pytestmark = pytest.mark.django_db
 
 # The report pages are mounted by prep/urls.py under staff/; here they are mounted for these tests.
 urlpatterns = [path("staff/", include("hiring.urls_pages_reports")), path("", include("prep.urls"))]
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def rows_of(response) -> list[list[str]]:
