@@ -86,7 +86,6 @@ def questions_import_upload(*, upload, skip_unsupported: bool = False) -> Import
     """Import an uploaded file (admin): a pack as .zip or .yaml, GIFT, or Moodle XML. Kattis
     packages are imported from the command line, where running their submissions belongs."""
     import tempfile
-    import zipfile
 
     name = Path(upload.name or "upload").name
     if upload.size > MAX_FILE_BYTES:

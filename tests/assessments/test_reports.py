@@ -8,7 +8,7 @@ import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from assessments.models import Assessment, Attempt, Response
+from assessments.models import Assessment, Attempt
 from assessments.selectors import attempt_report
 from assessments.services import attempt_start, attempt_submit, response_save, time_spent_record
 from tests.accounts.factories import StaffFactory

@@ -9,7 +9,7 @@ from assessments.models import Attempt, Invitation, Response
 from assessments.services import attempt_start, attempt_submit, response_save
 from hiring.models import Application
 from hiring.services import attempt_graded_apply_rules
-from tests.accounts.factories import InterviewerFactory, StaffFactory, UserFactory, client_for
+from tests.accounts.factories import InterviewerFactory, StaffFactory, client_for
 from tests.assessments.factories import SkillFactory, assessment_with, invite, numeric_question
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from pypdf import PdfReader
 
-from assessments.models import Attempt, CodeTest, Response
+from assessments.models import Attempt, Response
 from assessments.services import attempt_start, attempt_submit, response_save
 from hiring.models import Application, Comment, Scorecard
 from hiring.services import application_add, interviewers_assign, role_create

@@ -1,7 +1,5 @@
 """Prep's own pack format round-trips losslessly, and a bad pack imports nothing."""
 
-from pathlib import Path
-
 import pytest
 import yaml
 from django.core.management import call_command
