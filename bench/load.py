@@ -270,7 +270,7 @@ def main() -> int:
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers (the Procfile's: 2)")
     parser.add_argument("--web-threads", type=int, default=4, help="gunicorn threads per worker (the Procfile's: 4)")
     parser.add_argument("--conn-max-age", type=int, default=None,
-                        help="CONN_MAX_AGE for the stack (default: the app's own, 0: a new connection per request)")
+                        help="CONN_MAX_AGE for the stack (default: the app's own, 60 s; 0: a new connection per request)")
     parser.add_argument("--quiet-wait", type=float, default=0,
                         help="wait up to this many seconds for the machine to be quiet (<30%% CPU busy) "
                              "before measuring")
@@ -412,7 +412,7 @@ def run(args, workdir: Path, procs: list) -> int:
     print(f"stack up in {time.monotonic() - started:.1f} s: redis :{redis_port}, 2 grading workers (concurrency 1), "
           f"beat, gunicorn :{web_port} ({args.web_workers} workers x {args.web_threads} threads); "
           f"PREP_RUN_RATE = PREP_SUBMIT_RATE = {RAISED_RATE}, pending cap unchanged; "
-          f"CONN_MAX_AGE={env.get('CONN_MAX_AGE', '0 (default)')}")
+          f"CONN_MAX_AGE={env.get('CONN_MAX_AGE', '60 (default)')}")
 
     started = time.monotonic()
     fixture = make_fixture(args.users, args.duration)
