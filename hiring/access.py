@@ -42,3 +42,12 @@ def application_get_for_staff(*, user: User, application_id: int) -> Application
 def may_manage(user: User) -> bool:
     """Move candidates, invite them, override scores: recruiters and admins."""
     return user.is_active and user.has_perm("hiring.change_application")
+
+
+def applications_get_for_staff(*, user: User, application_ids: list[int]) -> list[Application]:
+    """Several applications in one query; 404 if any of them is not visible (or does not exist)."""
+    wanted = set(application_ids)
+    found = list(applications_visible_to(user).select_related("role", "stage", "candidate").filter(pk__in=wanted))
+    if len(found) != len(wanted):
+        raise NotFound("Application not found.")
+    return found

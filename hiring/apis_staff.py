@@ -1,7 +1,6 @@
 """Staff routes for the hiring pipeline: roles, candidates, moves, scorecards, comments and score
 overrides. Thin adapters: hiring.access decides who sees what, services do the work."""
 
-from django.db import transaction
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -13,8 +12,8 @@ from assessments.apis import ERRORS
 from common.apis import requires
 from common.exceptions import ApplicationError, NotFound
 from hiring import services
-from hiring.access import application_get_for_staff, is_hiring_staff, may_manage
-from hiring.models import Application, Role, Scorecard, Stage
+from hiring.access import application_get_for_staff, applications_get_for_staff, is_hiring_staff, may_manage
+from hiring.models import Role, Scorecard, Stage
 from hiring.selectors_staff import application_detail, role_applications, roles_visible_to
 
 MANAGE = requires("hiring.change_application")
@@ -173,11 +172,8 @@ class MoveSerializer(serializers.Serializer):
         return attrs
 
 
-def _move(application: Application, data: dict, actor: User) -> Application:
-    if data.get("state"):
-        return services.application_close(application_id=application.id, state=data["state"], actor=actor, note=data["note"])
-    return services.application_move(application_id=application.id, to_stage=_stage(application.role, data["stage"]),
-                                     actor=actor, note=data["note"])
+def _target(data: dict) -> str:
+    return data.get("state") or data["stage"]
 
 
 class ApplicationMoveApi(StaffApi):
@@ -191,7 +187,8 @@ class ApplicationMoveApi(StaffApi):
         application = application_get_for_staff(user=request.user, application_id=application_id)
         data = MoveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        moved = _move(application, data.validated_data, request.user)
+        moved, = services.applications_send(applications=[application], target=_target(data.validated_data),
+                                            actor=request.user, note=data.validated_data["note"])
         return HttpResponse({"stage": moved.stage.slug, "state": moved.state})
 
 
@@ -212,10 +209,9 @@ class ApplicationBulkMoveApi(StaffApi):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         ids = data.validated_data["ids"]
-        with transaction.atomic():
-            applications = [application_get_for_staff(user=request.user, application_id=i) for i in ids]
-            for application in applications:
-                _move(application, data.validated_data, request.user)
+        applications = applications_get_for_staff(user=request.user, application_ids=ids)
+        services.applications_send(applications=applications, target=_target(data.validated_data), actor=request.user,
+                                   note=data.validated_data["note"])
         return HttpResponse({"moved": len(applications)})
 
 

@@ -77,10 +77,25 @@ def application_close(*, application_id: int, state: str, actor: User | None, no
     return application
 
 
+TERMINAL_STATES = (Application.State.HIRED, Application.State.REJECTED, Application.State.WITHDRAWN)
+
+
 @transaction.atomic
-def applications_move_bulk(*, application_ids: list[int], to_stage: Stage, actor: User, note: str = "") -> list[Application]:
-    """Move several applications at once: all of them, or none if one cannot move."""
-    return [application_move(application_id=i, to_stage=to_stage, actor=actor, note=note) for i in application_ids]
+def applications_send(*, applications: list[Application], target: str, actor: User | None,
+                      note: str = "") -> list[Application]:
+    """Move each application to the stage of its role named `target`, or close it when `target`
+    is hired / rejected / withdrawn: all of them, or none if one cannot go."""
+    sent = []
+    for application in applications:
+        if target in TERMINAL_STATES:
+            sent.append(application_close(application_id=application.id, state=target, actor=actor, note=note))
+            continue
+        stage = application.role.stages.filter(slug=target).first()
+        if stage is None:
+            raise ApplicationError("No such stage in this role.",
+                                   {"stage": target, "stages": list(application.role.stages.values_list("slug", flat=True))})
+        sent.append(application_move(application_id=application.id, to_stage=stage, actor=actor, note=note))
+    return sent
 
 
 def _stage_entered(*, application: Application) -> None:
@@ -171,6 +186,12 @@ def application_add(*, role: Role, email: str, name: str = "", actor: User | Non
     if Application.objects.filter(role=role, candidate=candidate).exists():
         raise Conflict("This candidate has already applied to this role.", {"email": email})
     return application_create(role=role, candidate=candidate, actor=actor)
+
+
+@transaction.atomic
+def applications_add(*, role: Role, people: list[tuple[str, str]], actor: User | None = None) -> list[Application]:
+    """Add several candidates, (name, e-mail) each: all of them, or none if one cannot be added."""
+    return [application_add(role=role, email=email, name=name, actor=actor) for name, email in people]
 
 
 @transaction.atomic

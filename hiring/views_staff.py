@@ -6,7 +6,6 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from common.exceptions import ApplicationError
 from hiring import services
-from hiring.access import application_get_for_staff, is_hiring_staff, may_manage
+from hiring.access import application_get_for_staff, applications_get_for_staff, is_hiring_staff, may_manage
 from assessments.models import Assessment
 from hiring.models import RATING_ANCHORS, Application, Role, Scorecard
 from hiring.reports_pdf import candidate_report_pdf
@@ -78,9 +77,7 @@ def role_add_candidates(request, role_id: int):
             return redirect("staff-role", role_id=role.id)
         people.append((name, email))
     try:
-        with transaction.atomic():
-            for name, email in people:
-                services.application_add(role=role, email=email, name=name, actor=request.user)
+        services.applications_add(role=role, people=people, actor=request.user)
     except ApplicationError as exc:
         messages.error(request, f"Nobody was added: {exc.message} ({exc.extra.get('email', '')})")
     else:
@@ -172,25 +169,13 @@ def role_candidates_move(request, role_id: int):
         messages.error(request, "Choose candidates and where to move them.")
         return redirect(back)
     try:
-        applications = [application_get_for_staff(user=request.user, application_id=i) for i in ids]
-        _move_all(applications, target, note, request.user)
+        applications = applications_get_for_staff(user=request.user, application_ids=ids)
+        services.applications_send(applications=applications, target=target, actor=request.user, note=note)
     except ApplicationError as exc:
         messages.error(request, f"Nobody was moved: {exc.message}")
     else:
         messages.success(request, f"{len(applications)} candidate(s) moved.")
     return redirect(back)
-
-
-def _move_all(applications, target: str, note: str, actor) -> None:
-    with transaction.atomic():
-        for application in applications:
-            if target in (Application.State.HIRED, Application.State.REJECTED, Application.State.WITHDRAWN):
-                services.application_close(application_id=application.id, state=target, actor=actor, note=note)
-            else:
-                stage = application.role.stages.filter(slug=target).first()
-                if stage is None:
-                    raise ApplicationError("No such stage.")
-                services.application_move(application_id=application.id, to_stage=stage, actor=actor, note=note)
 
 
 @hiring_staff
@@ -229,7 +214,8 @@ def _candidate_action(action):
 def candidate_move(request, application):
     if not may_manage(request.user):
         raise PermissionDenied
-    _move_all([application], request.POST.get("target", ""), request.POST.get("note", ""), request.user)
+    services.applications_send(applications=[application], target=request.POST.get("target", ""), actor=request.user,
+                               note=request.POST.get("note", ""))
     return "Moved."
 
 

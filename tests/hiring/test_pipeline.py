@@ -10,7 +10,7 @@ from hiring.services import (
     application_close,
     application_create,
     application_move,
-    applications_move_bulk,
+    applications_send,
     attempt_graded_apply_rules,
     role_create,
     scorecard_submit,
@@ -67,7 +67,7 @@ def test_a_bulk_move_is_all_or_nothing(role):
     second = application_create(role=role, candidate=UserFactory())
     application_close(application_id=second.id, state="withdrawn", actor=None)
     with pytest.raises(Conflict):
-        applications_move_bulk(application_ids=[first.id, second.id], to_stage=stage(role, "screening-call"), actor=StaffFactory())
+        applications_send(applications=[first, second], target="screening-call", actor=StaffFactory())
     first.refresh_from_db()
     assert first.stage.slug == "application"
 

@@ -143,3 +143,13 @@ def test_the_candidate_list_costs_the_same_few_queries_whatever_the_page_size(sk
     with django_assert_max_num_queries(8):
         page = recruiter.get(url).json()
     assert page["count"] == 30 and len(page["results"]) == 30
+
+
+def test_a_bulk_move_naming_an_unknown_application_moves_nobody(skills, recruiter):
+    role = create_role(recruiter)
+    ids = [recruiter.post(f"/api/staff/roles/{role['id']}/applications/", {"email": f"b{i}@example.com"},
+                          format="json").json()["id"] for i in range(2)]
+    refused = recruiter.post("/api/staff/applications/move/", {"ids": [*ids, 99999], "stage": "screening-call"},
+                             format="json")
+    assert refused.status_code == 404
+    assert set(Application.objects.values_list("stage__slug", flat=True)) == {"application"}
