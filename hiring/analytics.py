@@ -50,11 +50,6 @@ class EpochSeconds(Func):
         return super().as_sql(compiler, connection, template=self.templates[connection.vendor], **extra)
 
 
-def _has_time_spent() -> bool:
-    """Response.time_spent_s arrived later than these reports; they work with or without it."""
-    return any(f.name == "time_spent_s" for f in Response._meta.concrete_fields)
-
-
 # --- a role's funnel -----------------------------------------------------------------------
 
 
@@ -166,10 +161,9 @@ def item_statistics(*, assessment: Assessment) -> dict:
         "sy": Sum("y"),
         "syy": Sum(F("y") * F("y")),
         "sxy": Sum(F("x") * F("y")),
-    }
-    if _has_time_spent():
         # 0 is "not reported" (answers saved before the page reported time), not "no time".
-        sums["mean_time_s"] = Avg("time_spent_s", filter=Q(time_spent_s__gt=0))
+        "mean_time_s": Avg("time_spent_s", filter=Q(time_spent_s__gt=0)),
+    }
     rows = {
         row["family"]: row
         for row in graded.alias(
@@ -198,10 +192,8 @@ def item_statistics(*, assessment: Assessment) -> dict:
             "mean_score": round(row["sum_x"] / row["responses"], 4) if row else None,
             "discrimination": _correlation(row) if row else None,
             "exposure": question.exposure_count,
+            "mean_time_s": round(row["mean_time_s"], 1) if row.get("mean_time_s") is not None else None,
         }
-        if "mean_time_s" in sums:
-            mean_time = row.get("mean_time_s")
-            item["mean_time_s"] = round(mean_time, 1) if mean_time is not None else None
         items.append(item)
     return {
         "assessment": {"id": assessment.id, "slug": assessment.slug, "title": assessment.title},
