@@ -60,7 +60,7 @@ def generate_variants(
         return _failed(seeds, message, "not generated: the source is too large")
 
     python, binds = _python()
-    program = harness_text("python_datastack.py") + "\n" + harness_text("generate.py")
+    program = "\n".join(harness_text(name) for name in ("python_datastack.py", "compile_source.py", "generate.py"))
     collector = _Collector(seeds, float(time_limit_s))
     outcome = run_in_sandbox(
         python + ["-u", "-c", program],

@@ -83,7 +83,7 @@ def judge_python_function(spec: FunctionSpec) -> JudgeResult:
         return _compile_error(spec, f"source too large (more than {MAX_SOURCE_BYTES // 1024} KiB)")
 
     argv, binds = runtimes.python_argv(data_stack=spec.data_stack)
-    program = harness_text("python_function.py")
+    program = harness_text("compile_source.py") + "\n" + harness_text("python_function.py")
     if spec.data_stack:
         program = harness_text("python_datastack.py") + "\n" + program
     runtime = FunctionRuntime(

@@ -150,21 +150,7 @@ def _main():
     emit({"k": "hello"})
 
     # -- compile, then the runtime's own imports (not on the author's budget) ----------------
-    try:
-        code = compile(source, _FILENAME, "exec", dont_inherit=True)
-    except SyntaxError as exc:
-        message = "%s: %s" % (type(exc).__name__, exc.msg)
-        if exc.lineno:
-            message += " (line %d)" % exc.lineno
-        if exc.text:
-            message += "\n    " + exc.text.rstrip("\n")
-            if exc.offset and exc.offset > 0:
-                message += "\n    " + " " * (exc.offset - 1) + "^"
-        emit({"k": "fatal", "msg": message[:_MAX_MESSAGE]})
-        exit_now(0)
-    except (ValueError, OverflowError, RecursionError, MemoryError) as exc:
-        emit({"k": "fatal", "msg": ("%s: %s" % (type(exc).__name__, exc))[:_MAX_MESSAGE]})
-        exit_now(0)
+    code = _compile_or_report(source, _FILENAME, emit, exit_now, "fatal", _MAX_MESSAGE)
     del source
 
     load_start = process_time()

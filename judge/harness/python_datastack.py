@@ -1,6 +1,6 @@
 # Data-stack extension of the function harness. For questions on the data-stack runtime
-# (FunctionSpec.data_stack), the supervisor passes THIS text followed by
-# harness/python_function.py as one `-c` program to /opt/prep-runtime/python/bin/python3 -I.
+# (FunctionSpec.data_stack), the supervisor passes THIS text followed by harness/compile_source.py
+# and harness/python_function.py as one `-c` program to /opt/prep-runtime/python/bin/python3 -I.
 #
 # It defines `_DATASTACK`, which the main harness uses to
 #   - turn tagged arguments into pandas / numpy objects before any candidate code runs:

@@ -216,21 +216,7 @@ def _main():
     emit({"k": "args"})
 
     # -- compile ---------------------------------------------------------------------------
-    try:
-        code = compile(source, "solution.py", "exec", dont_inherit=True)
-    except SyntaxError as exc:
-        message = "%s: %s" % (type(exc).__name__, exc.msg)
-        if exc.lineno:
-            message += " (line %d)" % exc.lineno
-        if exc.text:
-            message += "\n    " + exc.text.rstrip("\n")
-            if exc.offset and exc.offset > 0:
-                message += "\n    " + " " * (exc.offset - 1) + "^"
-        emit({"k": "ce", "msg": message[:_MAX_MESSAGE]})
-        exit_now(0)
-    except (ValueError, OverflowError, RecursionError, MemoryError) as exc:
-        emit({"k": "ce", "msg": ("%s: %s" % (type(exc).__name__, exc))[:_MAX_MESSAGE]})
-        exit_now(0)
+    code = _compile_or_report(source, "solution.py", emit, exit_now, "ce", _MAX_MESSAGE)
     del source
 
     # Pathological recursion should end in RecursionError, not in exhausting the memory
