@@ -18,6 +18,7 @@ from assessments import scoring
 from assessments.models import (
     Assessment,
     Attempt,
+    Option,
     Question,
     QuestionVariant,
     Regrade,
@@ -69,10 +70,12 @@ def regrade_start(*, assessment: Assessment, question: Question, user: User | No
 
 def regrade_compute(*, regrade_id: int, judge_code: CodeJudge | None = None) -> None:
     """Fill in every item's new score (code: `judge_code` runs the sandbox, in a worker)."""
-    regrade = Regrade.objects.select_related("question__numeric", "question__code").get(pk=regrade_id)
+    regrade = (Regrade.objects.select_related("question__numeric", "question__code")
+               .prefetch_related("question__options", "question__text_answers", "question__parts").get(pk=regrade_id))
     if regrade.state != Regrade.State.COMPUTING:
         return
     question = regrade.question
+    carry = VersionCarry(question)
     items = RegradeItem.objects.filter(regrade=regrade).select_related("response__question", "response__variant")
     for item in items:
         response = item.response
@@ -82,7 +85,7 @@ def regrade_compute(*, regrade_id: int, judge_code: CodeJudge | None = None) -> 
             elif question.kind == Question.Kind.CODE:
                 _judge_item(item, question, judge_code)
             else:
-                answer, variant = answer_for_version(response=response, question=question)
+                answer, variant = carry(response)
                 item.new_score = scoring.answer_points(
                     question=question, answer=answer, max_score=response.max_score, variant=variant
                 )
@@ -111,21 +114,34 @@ def _judge_item(item: RegradeItem, question: Question, judge_code: CodeJudge | N
     item.new_score = round(response.max_score * min(max(float(result.get("score") or 0.0), 0.0), 1.0), 6)
 
 
-def answer_for_version(*, response: Response, question: Question) -> tuple[dict, QuestionVariant | None]:
-    """A response's answer and variant, carried over to another version of its question."""
-    answer, variant = response.answer, None
-    if question.kind in CHOICE_KINDS:
-        old = list(response.question.options.order_by("order", "id").values_list("id", flat=True))
-        new = list(question.options.order_by("order", "id").values_list("id", flat=True))
-        answer = answer_remap(answer, dict(zip(old, new)))
-    if question.is_parameterized:
-        index = response.variant.index if response.variant is not None else None
-        variant = question.variants.filter(index=index).first() if index is not None else None
-        if variant is None:
-            raise ApplicationError(
-                f"The new version has no variant {index}: validate it (its variants are generated) first."
-            )
-    return answer, variant
+class VersionCarry:
+    """Carries responses given on past versions over to `question`: choice answers by option
+    position, parameterized ones by variant index. Each version's options are read once."""
+
+    def __init__(self, question: Question):
+        self.question = question
+        self.variants = {v.index: v for v in question.variants.all()} if question.is_parameterized else {}
+        self.new_options = self._options(question.id) if question.kind in CHOICE_KINDS else []
+        self.maps: dict[int, dict[int, int]] = {}
+
+    @staticmethod
+    def _options(question_id: int) -> list[int]:
+        return list(Option.objects.filter(question_id=question_id).order_by("order", "id").values_list("id", flat=True))
+
+    def __call__(self, response: Response) -> tuple[dict, QuestionVariant | None]:
+        answer, variant = response.answer, None
+        if self.question.kind in CHOICE_KINDS:
+            if response.question_id not in self.maps:
+                self.maps[response.question_id] = dict(zip(self._options(response.question_id), self.new_options))
+            answer = answer_remap(answer, self.maps[response.question_id])
+        if self.question.is_parameterized:
+            index = response.variant.index if response.variant is not None else None
+            variant = self.variants.get(index)
+            if variant is None:
+                raise ApplicationError(
+                    f"The new version has no variant {index}: validate it (its variants are generated) first."
+                )
+        return answer, variant
 
 
 @transaction.atomic
@@ -134,23 +150,30 @@ def regrade_accept(*, regrade: Regrade, user: User | None) -> Regrade:
     if regrade.state != Regrade.State.READY:
         raise Conflict(f"Only a regrade that is ready can be accepted (this one is {regrade.state}).")
     question = regrade.question
+    carry = VersionCarry(question)
     now = timezone.now()
     items = list(RegradeItem.objects.filter(regrade=regrade, error="", new_score__isnull=False)
                  .select_related("response__question", "response__variant"))
     attempts = {a.id: a for a in Attempt.objects.select_for_update().filter(id__in={i.response.attempt_id for i in items})}
+    responses = Response.objects.select_for_update(of=("self",)).select_related("question", "variant").in_bulk(
+        [i.response_id for i in items])
+    moved = []
     for item in items:
-        response = Response.objects.select_for_update(of=("self",)).select_related("question", "variant").get(pk=item.response_id)
+        response = responses[item.response_id]
         if response.question.version_of_id != question.id:
             continue  # moved since (another regrade): leave it
-        response.answer, response.variant = answer_for_version(response=response, question=question)
+        response.answer, response.variant = carry(response)
         response.question = question
         response.score, response.graded_at = item.new_score, now
-        response.save(update_fields=["answer", "variant", "question", "score", "graded_at", "updated_at"])
+        moved.append(response)
         if item.submission_id is not None and item.result:
             Submission.objects.filter(pk=item.submission_id).update(
                 question=question, verdict=item.result.get("verdict", ""), results=item.result,
                 score=min(max(float(item.result.get("score") or 0.0), 0.0), 1.0),
             )
+    for response in moved:
+        response.updated_at = now
+    Response.objects.bulk_update(moved, ["answer", "variant", "question", "score", "graded_at", "updated_at"], batch_size=500)
     for attempt in attempts.values():
         if attempt.state == Attempt.State.GRADED:
             attempt_rescore(attempt=attempt)
