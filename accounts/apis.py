@@ -2,7 +2,7 @@ from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.views import ObtainAuthToken
-from common.throttling import ScopedRateThrottleFailOpen as ScopedRateThrottle
+from common.throttling import ScopedRateThrottleFailOpen
 
 from common.apis import ErrorSerializer
 from common.exceptions import ApplicationError
@@ -18,7 +18,7 @@ class TokenApi(ObtainAuthToken):
     """Throttled per address; wrong passwords lock the username out for that address, as on the
     sign-in page (django-axes)."""
 
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedRateThrottleFailOpen]
     throttle_scope = "auth"
 
     def post(self, request, *args, **kwargs):

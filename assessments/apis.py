@@ -6,15 +6,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response as HttpResponse
-from common.throttling import ScopedRateThrottleFailOpen as ScopedRateThrottle
 from rest_framework.views import APIView
 
 from assessments import selectors, services
+from assessments.models import Attempt, Question, Skill, Submission
 from assessments.services.integrity import integrity_note_save, integrity_record
 from assessments.services.practice import practice_check, practice_start
-from assessments.models import Attempt, Question, Skill, Submission
 from common.apis import ErrorSerializer
 from common.exceptions import Conflict, NotFound
+from common.throttling import ScopedRateThrottleFailOpen
 
 # 415: a body that is not JSON (or, for uploads, a multipart form) is refused before the view runs.
 ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 403, 404, 409, 415, 429)}
@@ -349,7 +349,7 @@ class SubmissionCreateApi(APIView):
     """POST .../runs/ runs the sample tests; POST .../submissions/ grades on every test."""
 
     kind = Submission.Kind.SUBMIT
-    throttle_classes = [ScopedRateThrottle]  # per user: each one costs a sandbox run
+    throttle_classes = [ScopedRateThrottleFailOpen]  # per user: each one costs a sandbox run
     throttle_scope = "code_submit"
 
     @extend_schema(request=CodeInputSerializer, responses={202: SubmissionOutputSerializer, **ERRORS})

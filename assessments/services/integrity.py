@@ -7,7 +7,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from assessments.models import Attempt, IntegrityEvent, Response
+from assessments.models import Attempt, IntegrityEvent, Question, Response, SimilarityFlag, Submission
+from assessments.similarity import similar_pairs
 from common.exceptions import ApplicationError, Conflict
 
 MAX_EVENTS_PER_ATTEMPT = 3000
@@ -90,9 +91,6 @@ SIMILARITY_THRESHOLD = 0.6
 def similarity_check(*, question_id: int) -> int:
     """Compare every candidate's final code for a question (all its versions) and flag the pairs
     that match beyond the threshold, with the matching regions. Returns how many pairs are flagged."""
-    from assessments.models import Question, SimilarityFlag, Submission
-    from assessments.similarity import similar_pairs
-
     question = Question.objects.filter(pk=question_id, version_of__isnull=True).select_related("code").first()
     if question is None or question.kind != Question.Kind.CODE:
         return 0

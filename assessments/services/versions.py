@@ -42,11 +42,6 @@ def question_snapshot(question: Question) -> Snapshot:
     )
 
 
-def question_is_frozen(question: Question) -> bool:
-    """Has anyone been shown this version (or may anyone be shown it)?"""
-    return question.status == Question.Status.PUBLISHED or Response.objects.filter(question=question).exists()
-
-
 def question_content_changed(*, before: Snapshot, question: Question) -> bool:
     return question_snapshot(question).content != before.content
 
