@@ -97,3 +97,27 @@ def test_choice_answers_are_regraded_by_option_position():
     regrade_accept(regrade=regrade, user=None)
     response = Response.objects.get(attempt=picked_second)
     assert question.options.get(id=response.answer["choice"]).text == "Wrong"
+
+
+def test_computing_and_accepting_a_regrade_costs_the_same_queries_for_one_response_or_five(
+        django_assert_max_num_queries):
+    def corrected(count):
+        question = single_choice_question()
+        assessment = assessment_with(question)
+        for _ in range(count):
+            take(assessment, question, {"choice": question.options.get(text="Wrong").id})
+        before = question_snapshot(question)
+        question.options.update(is_correct=True)
+        question_version_commit(question=question, before=before)
+        return assessment, question
+
+    costs = []
+    for count in (1, 5):
+        assessment, question = corrected(count)
+        with django_assert_max_num_queries(200) as queries:
+            regrade = regrade_start(assessment=assessment, question=question, user=None)
+            regrade_accept(regrade=regrade, user=None)
+        costs.append(len(queries.captured_queries))
+        assert [i.new_score for i in regrade.items.all()] == [2.0] * count
+    # Per response only what cannot be shared: saving its item, its attempt's rescore.
+    assert costs[1] - costs[0] <= 4 * 4, costs
