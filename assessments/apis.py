@@ -320,7 +320,12 @@ class SubmissionOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
     error = serializers.CharField()
-    result = serializers.JSONField(help_text="Per-test results; hidden tests show pass/fail only.")
+    custom_input = serializers.CharField(help_text="A run's own input (empty when it had none).")
+    result = serializers.JSONField(
+        help_text="Per-test results; hidden tests show pass/fail only. A run with custom input adds `custom`: "
+        "its `status` (ok, or the verdict that stopped it: TLE, RTE, CE…), `stdout`, `stderr`, a function's "
+        "returned `value` or a query's rows, `message`, `time_ms`."
+    )
 
 
 def submission_payload(submission: Submission, *, full: bool = False) -> dict:
@@ -336,6 +341,7 @@ def submission_payload(submission: Submission, *, full: bool = False) -> dict:
         "created_at": submission.created_at,
         "finished_at": submission.finished_at,
         "error": "Grading failed on our side; it will be retried." if submission.error and not full else submission.error,
+        "custom_input": submission.custom_input,
         "result": selectors.submission_public_result(submission=submission, full=full),
     }
 
@@ -343,10 +349,17 @@ def submission_payload(submission: Submission, *, full: bool = False) -> dict:
 class CodeInputSerializer(serializers.Serializer):
     language = serializers.CharField(required=False, help_text="Defaults to the question's language.")
     source = serializers.CharField(allow_blank=False, trim_whitespace=False, max_length=70000)
+    custom_input = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, max_length=70000,
+        help_text="Runs only: run once more on this input and show what comes out, unchecked. Standard input "
+        "for a program, the arguments as a JSON list for a function (e.g. [[1, 2, 3], 2]), SQL run on the "
+        "sample database before the query for SQL.",
+    )
 
 
 class SubmissionCreateApi(APIView):
-    """POST .../runs/ runs the sample tests; POST .../submissions/ grades on every test."""
+    """POST .../runs/ runs the sample tests (and the candidate's own input); POST .../submissions/
+    grades on every test."""
 
     kind = Submission.Kind.SUBMIT
     throttle_classes = [ScopedRateThrottleFailOpen]  # per user: each one costs a sandbox run
@@ -356,9 +369,11 @@ class SubmissionCreateApi(APIView):
     def post(self, request, attempt_id: int, question_id: int):
         data = CodeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        answer = dict(data.validated_data)
+        custom_input = answer.pop("custom_input", "")
         attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id, to_change=True)
         submission = services.submission_create(
-            attempt_id=attempt.id, question_id=question_id, kind=self.kind, answer=dict(data.validated_data)
+            attempt_id=attempt.id, question_id=question_id, kind=self.kind, answer=answer, custom_input=custom_input
         )
         return HttpResponse(SubmissionOutputSerializer(submission_payload(submission)).data, status=status.HTTP_202_ACCEPTED)
 

@@ -189,10 +189,13 @@ SOURCE_FILE_NAMES = {"python": "main.py", "r": "main.R", "c": "main.c", "cpp": "
 
 def submission_judge_input(*, submission: Submission) -> dict:
     """Plain data the grading task turns into a judge spec. Runs use the sample tests only."""
-    return code_judge_input(
+    data = code_judge_input(
         question=submission.question, language=submission.language, source=submission.source,
         run_only=submission.kind == Submission.Kind.RUN,
     )
+    if submission.kind == Submission.Kind.RUN and submission.custom_input:
+        data["custom_input"] = submission.custom_input
+    return data
 
 
 def code_judge_input(*, question: Question, language: str, source: str, run_only: bool = False) -> dict:
@@ -302,6 +305,8 @@ def submission_public_result(*, submission: Submission, full: bool = False) -> d
     if is_run:
         public.update(compile_output=results.get("compile_output", ""), stdout=results.get("stdout", ""),
                       stderr=results.get("stderr", ""))
+        if "custom" in results:  # the candidate's own input, through their own code only
+            public["custom"] = results["custom"]
     else:
         public["compile_output"] = (
             "Your code did not compile or load: use Run to see the message." if results.get("verdict") == "CE" else ""

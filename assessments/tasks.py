@@ -1,5 +1,6 @@
 """Celery tasks: thin, named, take ids, call services. The only bridge to the judge."""
 
+import json
 import logging
 from pathlib import Path
 
@@ -31,12 +32,11 @@ def submission_grade(submission_id: int) -> None:
         return  # graded, being graded by another worker, or deleted
     judge_input = selectors.submission_judge_input(submission=submission)
     try:
-        grade = judge_call(judge_input)
+        result = judge_call(judge_input)()
+        custom = custom_run(judge_input) if "custom_input" in judge_input else None
     except ValueError as exc:  # the question's own data is out of range: it needs fixing, not the candidate's code
         services.submission_fail(submission_id=submission_id, error=f"The question cannot be judged: {exc}")
         return
-    try:
-        result = grade()
     except judge.SandboxUnavailable as exc:
         logger.error("submission %s: sandbox unavailable: %s", submission_id, exc)
         services.submission_fail(submission_id=submission_id, error=f"Grading is unavailable on this worker: {exc}")
@@ -45,7 +45,10 @@ def submission_grade(submission_id: int) -> None:
         logger.exception("submission %s: judge failure", submission_id)
         services.submission_fail(submission_id=submission_id, error=f"The judge failed: {exc or type(exc).__name__}")
         return
-    services.submission_complete(submission_id=submission_id, result=result_with_tests(result.to_dict(), judge_input))
+    data = result_with_tests(result.to_dict(), judge_input)
+    if custom is not None:
+        data["custom"] = custom
+    services.submission_complete(submission_id=submission_id, result=data)
 
 
 def judge_call(judge_input: dict):
@@ -94,7 +97,9 @@ def judge_call(judge_input: dict):
         return lambda: judge.judge_program(spec)
     if style == "sql":
         tests = tuple(
-            judge.SqlTest(name=t["name"], fixture_sql=t["input"] or None, weight=t["weight"]) for t in judge_input["tests"]
+            judge.SqlTest(name=t["name"], fixture_sql=t["input"] or None, weight=t["weight"],
+                          expected_rows=t.get("expected_rows"))
+            for t in judge_input["tests"]
         ) or (judge.SqlTest(name="main"),)
         spec = judge.SqlSpec(
             query=judge_input["source"], fixture_sql=judge_input["fixture_sql"], tests=tests,
@@ -103,6 +108,50 @@ def judge_call(judge_input: dict):
         )
         return lambda: judge.judge_sql(spec)
     raise ValueError(f"no judge for {style} questions in {language}")
+
+
+# A custom run's output is shown, never checked: a plain checker, never the question's validator.
+_UNCHECKED = {"kind": "tokens", "abs_tol": None, "rel_tol": None, "case_sensitive": False, "space_sensitive": False,
+              "args": []}
+
+
+def custom_run(judge_input: dict) -> dict:
+    """Run the candidate's code once more on their own input (a Run's custom input) and keep
+    what it produced, unchecked: a program's output, a function's returned value, a query's
+    rows on the sample database after the candidate's own SQL. Only the candidate's code and
+    input are in that box, so all of it may be shown to them."""
+    text, style = judge_input["custom_input"], judge_input["style"]
+    probe = dict(judge_input)
+    if style == "function":
+        probe["tests"] = [{"name": "custom", "args": json.loads(text), "expected": None, "weight": 1.0}]
+    elif style == "program":
+        probe.update(
+            tests=[{"name": "custom", "input": text, "answer": "", "group": "", "weight": 1.0, "checker_args": [],
+                    "sample": True}],
+            groups=[], checker=_UNCHECKED, validator_files=[],
+        )
+    else:
+        fixture = f"{judge_input['fixture_sql']}\n;\n{text}" if judge_input["fixture_sql"] else text
+        probe.update(tests=[{"name": "custom", "input": fixture, "weight": 1.0, "expected_rows": []}],
+                     check_column_names=False)
+    try:
+        result = judge_call(probe)()
+    except ValueError as exc:
+        return {"status": "error", "message": f"Your input could not be used: {exc}"}
+    except judge.SandboxUnavailable:
+        raise
+    except judge.JudgeError as exc:
+        return {"status": "error", "message": f"Your input could not be run: {exc}"}
+    test = result.tests[0].to_dict() if result.tests else {"verdict": result.verdict.value, "message": "", "time_ms": 0}
+    ran = test["verdict"] in ("AC", "WA")  # it ran to the end; what it gave is not compared with anything
+    return {
+        "status": "ok" if ran else test["verdict"],
+        "time_ms": test["time_ms"],
+        "value": test.get("actual") if ran and style != "program" else None,
+        "message": "" if ran else (result.compile_output or test["message"]),
+        "stdout": result.stdout,
+        "stderr": result.stderr,
+    }
 
 
 def result_with_tests(result: dict, judge_input: dict) -> dict:

@@ -134,6 +134,9 @@ class Submission(BaseModel):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     language = models.CharField(max_length=20, choices=CodeSpec.Language.choices)
     source = models.TextField()
+    custom_input = models.TextField(
+        blank=True, help_text="A run's own input, shown back unchecked: stdin, call arguments (JSON) or SQL run first."
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     verdict = models.CharField(max_length=3, choices=Verdict.choices, blank=True)
     score = models.FloatField(null=True, blank=True, help_text="Fraction of the test weight passed, 0..1.")

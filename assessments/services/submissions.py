@@ -1,3 +1,5 @@
+import json
+
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -9,6 +11,29 @@ from common.exceptions import ApplicationError, NotFound
 
 # A candidate cannot flood the grading queue: further runs wait until earlier ones finish.
 MAX_PENDING_PER_ATTEMPT = 3
+MAX_CUSTOM_INPUT_BYTES = 64 * 1024
+
+
+def custom_input_clean(*, question: Question, kind: str, text: str) -> str:
+    """A Run may carry the candidate's own input, run once and shown back unchecked: standard
+    input for a program, the call's arguments as a JSON list for a function, SQL run on the
+    sample database before the query. Refused with a message saying what is expected."""
+    if not text:
+        return ""
+    if kind != Submission.Kind.RUN:
+        raise ApplicationError("Custom input is for Run only: Submit grades on the question's tests.")
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_CUSTOM_INPUT_BYTES:
+        raise ApplicationError(f"Custom input is limited to {MAX_CUSTOM_INPUT_BYTES // 1024} KiB.")
+    if question.code.style == question.code.Style.FUNCTION:
+        try:
+            args = json.loads(text)
+        except ValueError as exc:
+            raise ApplicationError(
+                f"Custom input for a function is its arguments as a JSON list, e.g. [[1, 2, 3], 2]: {exc}."
+            ) from None
+        if not isinstance(args, list):
+            raise ApplicationError("Custom input for a function is its arguments as a JSON list, e.g. [[1, 2, 3], 2].")
+    return text
 
 
 def submission_enqueue(*, submission: Submission) -> None:
@@ -23,8 +48,11 @@ def submission_enqueue(*, submission: Submission) -> None:
 
 
 @transaction.atomic
-def submission_create(*, attempt_id: int, question_id: int, kind: str, answer: dict) -> Submission:
-    """Run code on the sample tests (kind=run) or submit it for grading on all tests (kind=submit)."""
+def submission_create(
+    *, attempt_id: int, question_id: int, kind: str, answer: dict, custom_input: str = ""
+) -> Submission:
+    """Run code on the sample tests (kind=run), and on the candidate's own input if given, or
+    submit it for grading on all tests (kind=submit)."""
     attempt = attempt_lock_open(attempt_id=attempt_id)
     response = (
         Response.objects.select_related("question__code")
@@ -39,6 +67,7 @@ def submission_create(*, attempt_id: int, question_id: int, kind: str, answer: d
     cleaned = answer_clean(question=question, answer=answer)
     if not cleaned["source"].strip():
         raise ApplicationError("Write some code first.")
+    custom_input = custom_input_clean(question=question, kind=kind, text=custom_input)
     pending = Submission.objects.filter(
         attempt=attempt, status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING]
     ).count()
@@ -50,7 +79,8 @@ def submission_create(*, attempt_id: int, question_id: int, kind: str, answer: d
         response.answer, response.score, response.graded_at = cleaned, None, None
         response.save(update_fields=["answer", "score", "graded_at", "updated_at"])
     submission = Submission.objects.create(
-        attempt=attempt, question=question, kind=kind, language=cleaned["language"], source=cleaned["source"]
+        attempt=attempt, question=question, kind=kind, language=cleaned["language"], source=cleaned["source"],
+        custom_input=custom_input,
     )
     submission_enqueue(submission=submission)
     return submission

@@ -106,7 +106,7 @@
       const raw = form.querySelector("input[name=value]").value.trim();
       return { value: raw === "" ? null : raw };
     }
-    return { language: form.querySelector("[name=language]").value, source: form.querySelector("textarea").value };
+    return { language: form.querySelector("[name=language]").value, source: form.querySelector("textarea.code").value };
   }
   function save(section) {
     if (locked) return Promise.resolve(false);
@@ -140,8 +140,9 @@
   root.querySelectorAll("section.question").forEach(function (section) {
     const form = section.querySelector("form");
     form.addEventListener("submit", function (e) { e.preventDefault(); save(section); });
-    form.addEventListener("change", function () { scheduleSave(section, 100); });
-    form.addEventListener("input", function (e) { if (e.target.matches("textarea, input[type=text]")) scheduleSave(section, 800); });
+    // Fields marked data-no-save (a run's custom input) are not part of the answer.
+    form.addEventListener("change", function (e) { if (!e.target.matches("[data-no-save]")) scheduleSave(section, 100); });
+    form.addEventListener("input", function (e) { if (e.target.matches("textarea:not([data-no-save]), input[type=text]")) scheduleSave(section, 800); });
   });
   window.addEventListener("beforeunload", function (e) {
     if (pending.size && !locked) { e.preventDefault(); e.returnValue = ""; }
@@ -184,8 +185,34 @@
       html += "</ul>";
       if (r.stdout) html += '<details><summary>Output</summary><pre class="output">' + escapeText(r.stdout) + "</pre></details>";
       if (r.stderr) html += '<details><summary>Errors</summary><pre class="output">' + escapeText(r.stderr) + "</pre></details>";
+      if (r.custom) html += renderCustom(r.custom);
     }
     panel.innerHTML = html;
+  }
+  function renderCustom(c) {
+    // The run on the candidate's own input: shown as it came out, never checked.
+    let html = '<div class="custom-result"><p><strong>Your input</strong> ' +
+      (c.status === "ok" ? '<span class="pill">ran</span>' : '<span class="pill bad">' + escapeText(c.status) + "</span>") +
+      (c.time_ms != null ? ' <span class="muted">' + c.time_ms + " ms</span>" : "") + "</p>";
+    if (c.message) html += '<pre class="output">' + escapeText(c.message) + "</pre>";
+    const v = c.value;
+    if (v && Array.isArray(v.columns) && Array.isArray(v.rows)) {
+      html += '<div class="table-scroll" tabindex="0" role="region" aria-label="Rows returned"><table><thead><tr>' +
+        v.columns.map(function (col) { return '<th scope="col">' + escapeText(col) + "</th>"; }).join("") + "</tr></thead><tbody>" +
+        v.rows.map(function (row) { return "<tr>" + row.map(function (cell) { return "<td>" + escapeText(cell === null ? "NULL" : cell) + "</td>"; }).join("") + "</tr>"; }).join("") +
+        "</tbody></table></div>";
+      html += '<p class="muted">' + (v.rows_total || v.rows.length) + " row(s)" + (v.rows_total ? ", the first " + v.rows.length + " shown" : "") + "</p>";
+    } else if (c.status === "ok" && c.value !== undefined && c.value !== null) {
+      html += 'Returned <pre class="output">' + escapeText(JSON.stringify(v, null, 1)) + "</pre>";
+    }
+    if (c.stdout) html += 'Output<pre class="output" data-custom-stdout>' + escapeText(c.stdout) + "</pre>";
+    else if (c.status === "ok" && c.value == null) html += '<p class="muted">No output.</p>';
+    if (c.stderr) html += 'Errors<pre class="output">' + escapeText(c.stderr) + "</pre>";
+    return html + "</div>";
+  }
+  function customInputOf(section) {
+    const box = section.querySelector("textarea.custom-input");
+    return box ? box.value : "";
   }
   function poll(panel, id, delay) {
     request("GET", "/api/submissions/" + id + "/").then(function (r) {
@@ -203,7 +230,9 @@
     buttons.forEach(function (b) { b.disabled = true; });
     panel.innerHTML = '<p class="pill pending">Sending…</p>';
     save(section).then(function () {
-      return request("POST", api + "responses/" + qid + "/" + (kind === "run" ? "runs/" : "submissions/"), answerOf(section));
+      const body = answerOf(section);
+      if (kind === "run" && customInputOf(section)) body.custom_input = customInputOf(section);
+      return request("POST", api + "responses/" + qid + "/" + (kind === "run" ? "runs/" : "submissions/"), body);
     }).then(function (r) {
       if (r.status === 202) { renderSubmission(panel, r.data); poll(panel, r.data.id, 300); }
       else if (r.status === 409) timeUp();
@@ -240,6 +269,16 @@
     });
     const panel = section.querySelector(".verdict-panel");
     if (panel.dataset.latestSubmission) poll(panel, panel.dataset.latestSubmission, 300);
+    // The custom input lives in this browser (it is not an answer): kept across reloads.
+    const custom = section.querySelector("textarea.custom-input");
+    if (custom) {
+      const key = "prep-custom-input:" + api + section.dataset.questionId;
+      try {
+        custom.value = window.localStorage.getItem(key) || "";
+        if (custom.value) custom.closest("details").open = true;
+        custom.addEventListener("input", function () { window.localStorage.setItem(key, custom.value); });
+      } catch (e) { /* storage blocked: the box still works for this page */ }
+    }
   });
 
   document.getElementById("finish-form").addEventListener("submit", function (e) {

@@ -111,6 +111,14 @@ def test_a_candidate_answers_every_kind_runs_and_submits_code_reloads_and_finish
     editor(program_q).click()
     page.keyboard.press("ControlOrMeta+Enter")
     expect(program_q.locator(".verdict-panel")).to_contain_text("All tests: 100% passed", timeout=60_000)
+    # Run on custom input: the samples, then the candidate's own input with its output, unchecked.
+    program_q.get_by_text("Custom input").click()
+    program_q.get_by_label("Standard input").fill("40 2\n")
+    program_q.get_by_role("button", name="Run sample tests").click()
+    custom = program_q.locator(".verdict-panel .custom-result")
+    expect(custom).to_contain_text("Your input ran", timeout=60_000)
+    expect(custom.locator("[data-custom-stdout]")).to_have_text("42")
+    expect(program_q.locator(".verdict-panel")).to_contain_text("Sample tests: 100% passed")
     code_q.scroll_into_view_if_needed()
     shot(page, "attempt-code", full_page=False)
     page.evaluate("window.scrollTo(0, 0)")
@@ -127,6 +135,7 @@ def test_a_candidate_answers_every_kind_runs_and_submits_code_reloads_and_finish
     expect(question(page, "Explain a p-value").get_by_label("Your answer")).to_have_value(free_text)
     expect(code_q.locator(".cm-line")).to_have_text(["def square(x):", "    return x * x"])
     expect(program_q.locator(".cm-line")).to_have_text(["a, b = map(int, input().split())", "print(a + b)"])
+    expect(program_q.get_by_label("Standard input")).to_have_value("40 2\n")  # kept in this browser
     expect(code_q.locator(".verdict-panel")).to_contain_text("All tests: 100% passed", timeout=30_000)
 
     page.get_by_role("button", name="Finish and submit").click()

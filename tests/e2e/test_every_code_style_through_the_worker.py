@@ -3,7 +3,7 @@ worker: Python with the data stack, R, and SQL."""
 
 import pytest
 
-from assessments.models import CodeSpec, CodeTest, ProgramTest, Question
+from assessments.models import CodeSpec, CodeTest, ProgramTest, Question, Submission
 from tests.assessments.factories import QuestionFactory, assessment_with, invite
 from tests.e2e.helpers import poll_submission, token_client
 
@@ -88,3 +88,20 @@ def test_a_pandas_question_on_the_data_stack(take):
         "    return {k: float(v) for k, v in frame.groupby('customer')['total'].sum().items()}\n"
     )
     assert submit(client, attempt, question.id, "python", source)["verdict"] == "AC"
+
+
+def test_a_question_the_judge_cannot_use_fails_the_submission_with_the_reason_instead_of_hanging(take):
+    # A custom-validator question whose validator was never uploaded: the author's fault, not the candidate's.
+    question = QuestionFactory(kind=Question.Kind.CODE, points=1)
+    CodeSpec.objects.create(question=question, style=CodeSpec.Style.PROGRAM, language="python",
+                            checker=CodeSpec.Checker.CUSTOM)
+    ProgramTest.objects.create(question=question, name="sample", input="1\n", answer="1\n", is_sample=True)
+    client, attempt = take(question)
+
+    response = client.post(f"/api/attempts/{attempt}/responses/{question.id}/runs/",
+                           {"language": "python", "source": "print(input())"}, format="json")
+    body = poll_submission(client, response.json()["id"], timeout=60)
+
+    assert body["status"] == "error"
+    submission = Submission.objects.get(pk=body["id"])
+    assert submission.error.startswith("The question cannot be judged")

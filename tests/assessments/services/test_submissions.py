@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from assessments import selectors
 from assessments.models import Attempt, Response, Submission
 from assessments.services import (
     attempt_start,
@@ -44,6 +45,22 @@ def test_a_run_does_not_change_the_saved_answer(attempt_and_question):
     attempt, question = attempt_and_question
     submission_create(attempt_id=attempt.id, question_id=question.id, kind="run", answer={"source": "def square(x): return 0"})
     assert Response.objects.get(attempt=attempt, question=question).answer == {}
+
+
+def test_a_run_keeps_its_custom_input_and_the_judge_gets_it_for_runs_only(attempt_and_question):
+    attempt, question = attempt_and_question
+    run = submission_create(attempt_id=attempt.id, question_id=question.id, kind="run",
+                            answer={"source": SQUARE_SOLUTION}, custom_input="[7]")
+    assert run.custom_input == "[7]"
+    assert selectors.submission_judge_input(submission=run)["custom_input"] == "[7]"
+
+
+def test_custom_input_over_64_kib_is_refused_and_nothing_is_queued(attempt_and_question):
+    attempt, question = attempt_and_question
+    with pytest.raises(ApplicationError, match="64 KiB"):
+        submission_create(attempt_id=attempt.id, question_id=question.id, kind="run",
+                          answer={"source": SQUARE_SOLUTION}, custom_input="[" + "1," * 40000 + "1]")
+    assert not Submission.objects.exists()
 
 
 def test_only_one_worker_can_claim_a_submission(attempt_and_question):
