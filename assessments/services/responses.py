@@ -48,7 +48,7 @@ def answer_clean(*, question: Question, answer: dict) -> dict:
         choice = answer.get("choice")
         if choice in (None, ""):
             return {"choice": None}
-        option_ids = {o.id for o in question.options.all()}
+        option_ids = set(question.options.values_list("id", flat=True))
         choice = _as_int(choice)
         if choice not in option_ids:
             raise ApplicationError("That option does not belong to this question.", {"choice": answer.get("choice")})
@@ -59,7 +59,7 @@ def answer_clean(*, question: Question, answer: dict) -> dict:
             choices = []
         if not isinstance(choices, list):
             raise ApplicationError('A multiple-choice answer is {"choices": [option ids]}.')
-        option_ids = {o.id for o in question.options.all()}
+        option_ids = set(question.options.values_list("id", flat=True))
         parsed = {_as_int(c) for c in choices}
         if None in parsed:
             raise ApplicationError("Options are given by their ids.", {"choices": [str(c)[:50] for c in choices]})
@@ -76,7 +76,7 @@ def answer_clean(*, question: Question, answer: dict) -> dict:
             given = {}
         if not isinstance(given, dict):
             raise ApplicationError('A data-analysis answer is {"parts": {"<part>": number}}.')
-        keys = [p.key for p in question.parts.all()]
+        keys = list(question.parts.values_list("key", flat=True))
         unknown = sorted(set(given) - set(keys))
         if unknown:
             raise ApplicationError("Some answers do not belong to this question.", {"parts": unknown[:20]})
@@ -130,9 +130,9 @@ def _as_int(value) -> int | None:
 def response_save(*, attempt_id: int, question_id: int, answer: dict) -> Response:
     """Autosave one answer. Refused with 409 once the attempt is submitted or past its deadline."""
     attempt = attempt_lock_open(attempt_id=attempt_id)
+    # Options and parts are read by answer_clean only for the kinds that have them.
     response = (
         Response.objects.select_related("question__code", "question__numeric")
-        .prefetch_related("question__options", "question__parts")
         .filter(attempt=attempt, question_id=question_id)
         .first()
     )
