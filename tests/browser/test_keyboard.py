@@ -88,9 +88,10 @@ def test_tab_reaches_every_answer_field_and_button_and_the_editor_lets_go(page, 
     assert stops(numeric.id) == ["input:text:value"]
     assert stops(short.id) == ["input:text:text"]
     assert stops(free.id) == ["textarea:textarea:text"]
-    assert stops(code.id)[-4:] == ["editor", "button:run", "button:submit", "button:reset"]
+    # After the editor: the (closed) custom input disclosure, then the buttons.
+    assert stops(code.id)[-5:] == ["editor", "summary", "button:run", "button:submit", "button:reset"]
     assert stops(program.id)[0] == "select:select-one:language"
-    assert stops(program.id)[-4:] == ["editor", "button:run", "button:submit", "button:reset"]
+    assert stops(program.id)[-5:] == ["editor", "summary", "button:run", "button:submit", "button:reset"]
     assert any(r["what"] == "finish" for r in reached)
     # The editor tells screen-reader users how to leave it.
     assert [r["label"] for r in reached if r["what"] == "editor"] == [
