@@ -1,5 +1,7 @@
 """Candidate REST API (v1). Thin adapters: validate, call one service or selector, serialize."""
 
+import math
+
 from django.http import HttpResponse as DjangoHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -8,7 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response as HttpResponse
 from rest_framework.views import APIView
 
-from assessments import selectors, services
+from assessments import notify, selectors, services
 from assessments.models import Attempt, Question, Skill, Submission
 from assessments.services.integrity import integrity_note_save, integrity_record
 from assessments.services.practice import practice_check, practice_start
@@ -384,9 +386,30 @@ class RunCreateApi(SubmissionCreateApi):
 
 
 class SubmissionDetailApi(APIView):
-    @extend_schema(responses={200: SubmissionOutputSerializer, **ERRORS}, summary="Poll a run or submission")
+    class QuerySerializer(serializers.Serializer):
+        wait = serializers.FloatField(
+            required=False, default=0, min_value=0, max_value=20,
+            help_text="Seconds to wait for the verdict before answering (long polling); 0 answers at once.",
+        )
+
+        def validate_wait(self, value: float) -> float:
+            if not math.isfinite(value):
+                raise serializers.ValidationError("A number of seconds from 0 to 20.")
+            return value
+
+    @extend_schema(parameters=[QuerySerializer], responses={200: SubmissionOutputSerializer, **ERRORS},
+                   summary="Read a run or submission, waiting up to `wait` seconds for its verdict")
     def get(self, request, submission_id: int):
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
         submission = selectors.submission_get_for_user(user=request.user, submission_id=submission_id)
+        wait = query.validated_data["wait"]
+        if wait and not submission.is_finished:
+            finished = Submission.objects.filter(
+                pk=submission.pk, status__in=[Submission.Status.DONE, Submission.Status.ERROR]
+            )
+            notify.submission_wait(submission.pk, is_finished=finished.exists, timeout_s=wait)
+            submission.refresh_from_db()
         return HttpResponse(SubmissionOutputSerializer(submission_payload(submission, full=request.user.has_perm("assessments.view_submission"))).data)
 
 

@@ -17,8 +17,8 @@ judge timed directly on that question in this process (the limit of a verdict's 
 the bare judge's throughput with two processes (the limit of the workers' throughput); locust,
 headless (bench/locustfile.py): each candidate starts the attempt, autosaves an answer every
 2-4 s and, about --code-actions times per run, Runs and then Submits right or wrong code,
-polling GET /api/submissions/{id}/ until it is done: after 25, 50 ms, then every 100 ms (finer than
-the page's 300 ms x1.3 back-off, so that the figure resolves a verdict's latency).
+long-polling GET /api/submissions/{id}/?wait=10 until it is done, as the page does (the server
+answers as soon as the worker announces the verdict).
 
 Afterwards, with the load stopped and the grading queue drained: every autosave that got a 200
 (and every Submit that got a 202) must be the answer in the database, every submission that got
@@ -264,11 +264,10 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=120, help="seconds of load")
     parser.add_argument("--spawn-rate", type=float, default=20, help="users started per second")
     parser.add_argument("--code-actions", type=int, default=3, help="Run+Submit pairs per candidate per run (about)")
-    parser.add_argument("--poll-first-ms", type=int, default=25, help="first poll of a pending submission after this")
-    parser.add_argument("--poll-ms", type=int, default=100,
-                        help="then polls twice as late each time, up to every --poll-ms")
+    parser.add_argument("--wait-s", type=float, default=10,
+                        help="each poll of a pending submission waits this long for the verdict (the page: 15)")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers (the Procfile's: 2)")
-    parser.add_argument("--web-threads", type=int, default=4, help="gunicorn threads per worker (the Procfile's: 4)")
+    parser.add_argument("--web-threads", type=int, default=8, help="gunicorn threads per worker (the Procfile's: 8)")
     parser.add_argument("--conn-max-age", type=int, default=None,
                         help="CONN_MAX_AGE for the stack (default: the app's own, 60 s; 0: a new connection per request)")
     parser.add_argument("--quiet-wait", type=float, default=0,
@@ -434,8 +433,7 @@ def run(args, workdir: Path, procs: list) -> int:
         "duration_s": args.duration,
         "code_actions": args.code_actions,
         "autosave_every_s": [2, 4],
-        "poll_first_s": args.poll_first_ms / 1000,
-        "poll_every_s": args.poll_ms / 1000,
+        "wait_s": args.wait_s,
         "poll_timeout_s": 120,
         "results": str(results_path),
     }))
@@ -749,7 +747,7 @@ def print_report(args, results, report, judge_times, bare, burst, drained_in, de
                   f"{pct(times, 99):6.1f}ms {max(times):6.1f}ms")
 
     print("\n== submission to verdict (client: POST sent -> first poll that sees it done; "
-          f"polled after {args.poll_first_ms}, {2 * args.poll_first_ms}, ... ms, then every {args.poll_ms} ms)")
+          f"long-polled: GET ?wait={args.wait_s:g} answers as soon as the verdict is in)")
     subs = results["submissions"]
     seen = defaultdict(list)
     for s in subs:

@@ -6,8 +6,8 @@ this file reads, starts the stack and checks the database afterwards):
 
 Each simulated candidate signs in with its own API token, starts the attempt, autosaves an answer
 every few seconds (a different value each time) and, a few times per run, Runs and then Submits
-right or wrong code, polling GET /api/submissions/{id}/ until the verdict is there (first after
-`poll_first_s`, then twice as long each time up to `poll_every_s`).
+right or wrong code, long-polling GET /api/submissions/{id}/?wait=`wait_s` until the verdict is
+there, as the page does.
 
 Every request's status and latency, the last answer the server acknowledged per question (and any
 that may have landed without an acknowledgement: a 5xx or a dropped connection) and every
@@ -124,16 +124,16 @@ class Candidate(FastHttpUser):
 
     def poll(self, record: dict, started: float):
         end = started + CONFIG["poll_timeout_s"]
-        interval = CONFIG["poll_first_s"]
         while time.monotonic() < end:
-            time.sleep(interval)
-            interval = min(interval * 2, CONFIG["poll_every_s"])
-            status, body = self.call("GET", f"/api/submissions/{record['id']}/", "poll submission")
+            status, body = self.call("GET", f"/api/submissions/{record['id']}/?wait={CONFIG['wait_s']:g}",
+                                     "poll submission")
             record["polls"] += 1
             if status == 200 and body.get("status") in TERMINAL:
                 record["verdict_s"] = time.monotonic() - started
                 record["status"], record["verdict"] = body["status"], body.get("verdict", "")
                 return
+            if status != 200:
+                time.sleep(0.5)  # counted already; do not hammer a server that is failing
 
     # -- HTTP: every request recorded (status 0: no answer, e.g. a refused or dropped connection)
     def call(self, method: str, path: str, name: str, payload=None):

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from assessments import notify
 from assessments.models import Attempt, Question, Response, Submission
 from assessments.services.attempts import attempt_finalize_if_ready, attempt_rescore, response_score_from_submission
 from assessments.services.responses import answer_clean, attempt_lock_open
@@ -110,6 +111,7 @@ def submission_complete(*, submission_id: int, result: dict) -> bool:
     )
     if not written:
         return False
+    transaction.on_commit(lambda: notify.submission_finished(submission_id), robust=True)
     submission = Submission.objects.get(pk=submission_id)
     if submission.kind == Submission.Kind.SUBMIT:
         attempt = Attempt.objects.select_for_update().get(pk=submission.attempt_id)
@@ -125,11 +127,12 @@ def submission_complete(*, submission_id: int, result: dict) -> bool:
 
 def submission_fail(*, submission_id: int, error: str) -> bool:
     """An infrastructure fault (not the candidate's code): the row says so and staff can requeue it."""
-    return bool(
-        Submission.objects.filter(pk=submission_id, status=Submission.Status.RUNNING).update(
-            status=Submission.Status.ERROR, error=error[:2000], finished_at=timezone.now()
-        )
+    failed = Submission.objects.filter(pk=submission_id, status=Submission.Status.RUNNING).update(
+        status=Submission.Status.ERROR, error=error[:2000], finished_at=timezone.now()
     )
+    if failed:
+        transaction.on_commit(lambda: notify.submission_finished(submission_id), robust=True)
+    return bool(failed)
 
 
 def submission_requeue(*, submission_id: int) -> bool:

@@ -214,14 +214,13 @@
     const box = section.querySelector("textarea.custom-input");
     return box ? box.value : "";
   }
-  function poll(panel, id, delay) {
-    request("GET", "/api/submissions/" + id + "/").then(function (r) {
+  // Long polling: the server answers as soon as the verdict is in (or after 15 s, then we ask again).
+  function poll(panel, id) {
+    request("GET", "/api/submissions/" + id + "/?wait=15").then(function (r) {
       if (r.status !== 200) return;
       renderSubmission(panel, r.data);
-      if (r.data.status === "queued" || r.data.status === "running") {
-        setTimeout(function () { poll(panel, id, Math.min(delay * 1.3, 2000)); }, delay);
-      }
-    });
+      if (r.data.status === "queued" || r.data.status === "running") setTimeout(function () { poll(panel, id); }, 50);
+    }).catch(function () { setTimeout(function () { poll(panel, id); }, 2000); });  // offline: try again
   }
   function runOrSubmit(section, kind) {
     const qid = section.dataset.questionId;
@@ -234,7 +233,7 @@
       if (kind === "run" && customInputOf(section)) body.custom_input = customInputOf(section);
       return request("POST", api + "responses/" + qid + "/" + (kind === "run" ? "runs/" : "submissions/"), body);
     }).then(function (r) {
-      if (r.status === 202) { renderSubmission(panel, r.data); poll(panel, r.data.id, 300); }
+      if (r.status === 202) { renderSubmission(panel, r.data); poll(panel, r.data.id); }
       else if (r.status === 409) timeUp();
       else panel.innerHTML = '<p class="message error">' + escapeText((r.data && r.data.message) || "Could not send") + "</p>";
     }).finally(function () { if (!locked) buttons.forEach(function (b) { b.disabled = false; }); });
@@ -268,7 +267,7 @@
       scheduleSave(section, 0);
     });
     const panel = section.querySelector(".verdict-panel");
-    if (panel.dataset.latestSubmission) poll(panel, panel.dataset.latestSubmission, 300);
+    if (panel.dataset.latestSubmission) poll(panel, panel.dataset.latestSubmission);
     // The custom input lives in this browser (it is not an answer): kept across reloads.
     const custom = section.querySelector("textarea.custom-input");
     if (custom) {

@@ -1,0 +1,88 @@
+"""Reading a submission with ?wait=N: the answer comes as soon as the worker announces the verdict
+(through the real Redis and a real worker), at the timeout when nothing finishes, and without
+Redis the wait still ends when the database says the submission is finished."""
+
+import threading
+import time
+
+import pytest
+from django.test import override_settings
+
+from assessments import notify
+from assessments.models import Submission
+from assessments.services import attempt_start, submission_claim, submission_complete
+from tests.assessments.factories import SQUARE_SOLUTION, assessment_with, code_question, invite
+from tests.e2e.helpers import token_client
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def queued():
+    """A submission row no broker message points at: only the test finishes it."""
+    question = code_question()
+    assessment = assessment_with(question)
+    invitation = invite(assessment)
+    attempt, _ = attempt_start(candidate=invitation.candidate, assessment=assessment)
+    submission = Submission.objects.create(attempt=attempt, question=question, kind="run", language="python",
+                                           source=SQUARE_SOLUTION)
+    return submission, token_client(invitation.candidate.username, "pw-for-tests")
+
+
+def finish_soon(submission_id: int, after_s: float) -> threading.Thread:
+    def work():
+        time.sleep(after_s)
+        submission_claim(submission_id=submission_id)
+        submission_complete(submission_id=submission_id, result={"verdict": "AC", "score": 1.0, "tests": []})
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    return thread
+
+
+def test_a_waiting_read_answers_when_the_verdict_is_committed_not_at_its_timeout(queued):
+    submission, client = queued
+    thread = finish_soon(submission.id, after_s=0.5)
+
+    started = time.monotonic()
+    body = client.get(f"/api/submissions/{submission.id}/?wait=15").json()
+    thread.join()
+
+    assert body["status"] == "done" and body["verdict"] == "AC"
+    assert time.monotonic() - started < 10  # woken by the announcement, well before the 15 s
+
+
+def test_a_waiting_read_of_a_submission_still_queued_answers_at_its_timeout(queued):
+    submission, client = queued
+
+    started = time.monotonic()
+    body = client.get(f"/api/submissions/{submission.id}/?wait=0.5").json()
+
+    assert body["status"] == "queued"
+    assert time.monotonic() - started >= 0.5
+
+
+def test_a_finished_submission_is_answered_at_once_whatever_the_wait(queued):
+    submission, client = queued
+    finish_soon(submission.id, after_s=0).join()
+
+    started = time.monotonic()
+    assert client.get(f"/api/submissions/{submission.id}/?wait=20").json()["status"] == "done"
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("wait", ["soon", "-1", "21", "nan"])
+def test_a_wait_that_is_not_0_to_20_seconds_is_refused(queued, wait):
+    submission, client = queued
+    response = client.get(f"/api/submissions/{submission.id}/?wait={wait}")
+    assert response.status_code == 400
+    assert "wait" in response.json()["extra"]["fields"]
+
+
+def test_without_redis_the_wait_ends_when_the_database_says_finished():
+    checks = iter([False, False, True])
+    with override_settings(REDIS_URL="redis://127.0.0.1:1/0"):  # nothing listens on port 1
+        started = time.monotonic()
+        notify.submission_wait(1, is_finished=lambda: next(checks), timeout_s=10)
+    assert time.monotonic() - started < 5
+    notify.submission_finished(1)  # announcing without Redis is logged, never raised
