@@ -6,7 +6,7 @@
 One command starts everything on free loopback ports and removes it afterwards, whatever happens:
 a private PostgreSQL (the script re-runs itself under scripts/with-postgres.sh), a private
 redis-server, `manage.py migrate`, two Celery grading workers (separate processes, `-n load-a@%h`
-and `-n load-b@%h`, `-Q grading,default`, concurrency 1 each), Celery beat (the reconciler) and
+and `-n load-b@%h`, `-Q grading,default`, --worker-concurrency processes each, default 1), Celery beat (the reconciler) and
 gunicorn (prep.wsgi). Runs and submissions are rate-limited per candidate in production
 (PREP_RUN_RATE 30/min, PREP_SUBMIT_RATE 12/min); this run raises both to 600/min so that the
 limits never shape the load, and keeps the cap of pending runs per attempt as it is.
@@ -266,6 +266,8 @@ def main() -> int:
     parser.add_argument("--code-actions", type=int, default=3, help="Run+Submit pairs per candidate per run (about)")
     parser.add_argument("--wait-s", type=float, default=10,
                         help="each poll of a pending submission waits this long for the verdict (the page: 15)")
+    parser.add_argument("--worker-concurrency", type=int, default=1,
+                        help="grading processes per Celery worker (Celery's default: one per core)")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers (the Procfile's: 2)")
     parser.add_argument("--web-threads", type=int, default=8, help="gunicorn threads per worker (the Procfile's: 8)")
     parser.add_argument("--conn-max-age", type=int, default=None,
@@ -389,7 +391,7 @@ def run(args, workdir: Path, procs: list) -> int:
     host = socket.gethostname()
     workers = []
     for label in ("load-a", "load-b"):
-        worker = Proc(f"worker {label}", [celery, "-A", "prep", "worker", "-Q", "grading,default", "-c", "1",
+        worker = Proc(f"worker {label}", [celery, "-A", "prep", "worker", "-Q", "grading,default", "-c", str(args.worker_concurrency),
                                           "-n", f"{label}@%h", "--loglevel", "INFO"], env, workdir / f"{label}.log")
         procs.append(worker)
         workers.append((f"{label}@{host}", worker))
@@ -408,7 +410,8 @@ def run(args, workdir: Path, procs: list) -> int:
     wait_until(lambda: http_status(base_url + "/healthz") == 200, timeout=30, what="gunicorn", procs=[web])
     if not beat.alive:
         raise SystemExit(f"celery beat exited\n{beat.tail()}")
-    print(f"stack up in {time.monotonic() - started:.1f} s: redis :{redis_port}, 2 grading workers (concurrency 1), "
+    print(f"stack up in {time.monotonic() - started:.1f} s: redis :{redis_port}, 2 grading workers "
+          f"(concurrency {args.worker_concurrency}), "
           f"beat, gunicorn :{web_port} ({args.web_workers} workers x {args.web_threads} threads); "
           f"PREP_RUN_RATE = PREP_SUBMIT_RATE = {RAISED_RATE}, pending cap unchanged; "
           f"CONN_MAX_AGE={env.get('CONN_MAX_AGE', '60 (default)')}")
@@ -775,7 +778,7 @@ def print_report(args, results, report, judge_times, bare, burst, drained_in, de
           f"accepted (202) {report['accepted']}; not seen done by the client before it stopped: {not_seen}; "
           f"queue drained {drained_in:.1f} s after the load")
 
-    print("\n== grading throughput, 2 workers (concurrency 1) vs the bare judge in 2 processes, "
+    print(f"\n== grading throughput, 2 workers (concurrency {args.worker_concurrency}) vs the bare judge in 2 processes, "
           "the Submit of the same question")
     limit = max(bare["cold"], bare["prewarmed"])
     print(f"  bare judge: cold {bare['cold']:.1f}/s, prewarmed {bare['prewarmed']:.1f}/s "
