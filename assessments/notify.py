@@ -8,6 +8,7 @@ restarted, say) only costs the waiter its timeout; without Redis it falls back t
 row a few times a second."""
 
 import logging
+import threading
 import time
 from typing import Callable
 
@@ -18,13 +19,16 @@ logger = logging.getLogger(__name__)
 
 _pools: dict[str, redis.ConnectionPool] = {}
 _FALLBACK_POLL_S = 0.25
+_waiters_slot: list[tuple[int, threading.BoundedSemaphore | None]] = []
+_waiters_lock = threading.Lock()  # guards _pools and _waiters_slot
 
 
 def _client() -> redis.Redis:
     url = settings.REDIS_URL
-    if url not in _pools:  # one pool per process (and per URL: tests point it at their own Redis)
-        _pools[url] = redis.ConnectionPool.from_url(url, socket_connect_timeout=1, socket_timeout=5)
-    return redis.Redis(connection_pool=_pools[url])
+    with _waiters_lock:  # one pool per process (and per URL: tests point it at their own Redis)
+        if url not in _pools:
+            _pools[url] = redis.ConnectionPool.from_url(url, socket_connect_timeout=1, socket_timeout=5)
+        return redis.Redis(connection_pool=_pools[url])
 
 
 def _channel(submission_id: int) -> str:
@@ -40,22 +44,47 @@ def submission_finished(submission_id: int) -> None:
                        submission_id, exc)
 
 
+def _waiters() -> threading.BoundedSemaphore:
+    size = settings.PREP_LONG_POLL_WAITERS
+    with _waiters_lock:
+        if not _waiters_slot or _waiters_slot[0][0] != size:
+            _waiters_slot[:] = [(size, threading.BoundedSemaphore(size) if size > 0 else None)]
+        return _waiters_slot[0][1]
+
+
 def submission_wait(submission_id: int, *, is_finished: Callable[[], bool], timeout_s: float) -> None:
-    """Return once `is_finished()` holds (it reads the database) or after `timeout_s`."""
-    deadline = time.monotonic() + timeout_s
+    """Return once `is_finished()` holds (it reads the database) or after `timeout_s`. A web
+    process lets only PREP_LONG_POLL_WAITERS requests wait at once, so that waiting never takes
+    every thread from the other requests: beyond that it returns at once and the page asks again."""
+    waiters = _waiters()
+    if waiters is None or not waiters.acquire(blocking=False):
+        return
     try:
-        pubsub = _client().pubsub(ignore_subscribe_messages=True)
+        _wait(submission_id, is_finished, time.monotonic() + timeout_s)
+    finally:
+        waiters.release()
+
+
+def _wait(submission_id: int, is_finished: Callable[[], bool], deadline: float) -> None:
+    try:
+        pubsub = _client().pubsub()
         pubsub.subscribe(_channel(submission_id))
+        # Subscribed for sure before the database is read: a verdict committed after that read
+        # is announced to us; one committed before it is seen by the read.
+        confirmed = pubsub.get_message(timeout=min(1.0, max(deadline - time.monotonic(), 0.01)))
+        if not confirmed or confirmed.get("type") != "subscribe":
+            raise redis.RedisError("no subscription confirmation from Redis")
     except redis.RedisError as exc:
         logger.warning("waiting for submission %s without Redis: %s", submission_id, exc)
         while not is_finished() and time.monotonic() < deadline:
             time.sleep(_FALLBACK_POLL_S)
         return
     try:
-        if is_finished():  # finished before the subscription: its message has gone by
+        if is_finished():
             return
         while (left := deadline - time.monotonic()) > 0:
-            if pubsub.get_message(timeout=left) is not None:
+            message = pubsub.get_message(timeout=left)
+            if message is not None and message.get("type") == "message":
                 return
     except redis.RedisError as exc:
         logger.warning("lost Redis while waiting for submission %s: %s", submission_id, exc)

@@ -33,7 +33,8 @@ def submission_grade(submission_id: int) -> None:
     judge_input = selectors.submission_judge_input(submission=submission)
     try:
         result = judge_call(judge_input)()
-        custom = custom_run(judge_input) if "custom_input" in judge_input else None
+        # A custom input needs code that builds: after a compile error the message says it all.
+        custom = custom_run(judge_input) if "custom_input" in judge_input and result.verdict != judge.Verdict.CE else None
     except ValueError as exc:  # the question's own data is out of range: it needs fixing, not the candidate's code
         services.submission_fail(submission_id=submission_id, error=f"The question cannot be judged: {exc}")
         return
@@ -105,6 +106,7 @@ def judge_call(judge_input: dict):
             query=judge_input["source"], fixture_sql=judge_input["fixture_sql"], tests=tests,
             reference_query=judge_input["reference_solution"], order_matters=judge_input["order_matters"],
             check_column_names=judge_input["check_column_names"], limits=limits,
+            **({"fixture_cpu_s": judge_input["fixture_cpu_s"]} if "fixture_cpu_s" in judge_input else {}),
         )
         return lambda: judge.judge_sql(spec)
     raise ValueError(f"no judge for {style} questions in {language}")
@@ -122,21 +124,24 @@ def custom_run(judge_input: dict) -> dict:
     input are in that box, so all of it may be shown to them."""
     text, style = judge_input["custom_input"], judge_input["style"]
     probe = dict(judge_input)
-    if style == "function":
-        probe["tests"] = [{"name": "custom", "args": json.loads(text), "expected": None, "weight": 1.0}]
-    elif style == "program":
-        probe.update(
-            tests=[{"name": "custom", "input": text, "answer": "", "group": "", "weight": 1.0, "checker_args": [],
-                    "sample": True}],
-            groups=[], checker=_UNCHECKED, validator_files=[],
-        )
-    else:
-        fixture = f"{judge_input['fixture_sql']}\n;\n{text}" if judge_input["fixture_sql"] else text
-        probe.update(tests=[{"name": "custom", "input": fixture, "weight": 1.0, "expected_rows": []}],
-                     check_column_names=False)
     try:
+        if style == "function":
+            probe["tests"] = [{"name": "custom", "args": json.loads(text), "expected": None, "weight": 1.0}]
+        elif style == "program":
+            probe.update(
+                tests=[{"name": "custom", "input": text, "answer": "", "group": "", "weight": 1.0, "checker_args": [],
+                        "sample": True}],
+                groups=[], checker=_UNCHECKED, validator_files=[],
+            )
+        else:
+            # The sample database (the first sample test's own, else the question's; both are shown
+            # to the candidate), then their SQL, built with no more CPU than one test gets.
+            sample = next((t["input"] for t in judge_input["tests"] if t.get("input")), judge_input["fixture_sql"])
+            fixture = f"{sample}\n;\n{text}" if sample else text
+            probe.update(tests=[{"name": "custom", "input": fixture, "weight": 1.0, "expected_rows": []}],
+                         check_column_names=False, fixture_cpu_s=judge_input["cpu_time_s"])
         result = judge_call(probe)()
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         return {"status": "error", "message": f"Your input could not be used: {exc}"}
     except judge.SandboxUnavailable:
         raise

@@ -280,6 +280,8 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true",
                         help="keep the logs and results (the temp dir) and print its path")
     args = parser.parse_args()
+    if not 0 < args.wait_s <= 20:
+        parser.error("--wait-s is 0 to 20 seconds (the API's limit)")
 
     if os.environ.get("PREP_LOAD_UNDER_PG") != "1":
         # Re-run under a private PostgreSQL; with-postgres.sh removes it when this returns.

@@ -41,7 +41,6 @@ MAX_RESULT_BYTES = 8 * 1024 * 1024  # one test's result as JSON
 MAX_RESTARTS = 3
 MAX_ACTUAL_ROWS_SHOWN = 50
 MAX_MESSAGE_CHARS = 4096
-FIXTURE_CPU_S = 10.0  # building a fixture (trusted SQL) before the query's clock starts
 _GRACE_S = 0.5
 _STARTUP_WALL_S = 5.0
 _SQLITE_OVERHEAD_MB = 32
@@ -272,6 +271,8 @@ def _validated(spec: SqlSpec) -> tuple[SqlTest, ...]:
         raise JudgeError("test names must be unique")
     if type(spec.max_rows) is not int or not 1 <= spec.max_rows <= 1_000_000:
         raise JudgeError("max_rows must be an integer in [1, 1000000]")
+    if not isinstance(spec.fixture_cpu_s, (int, float)) or not 0 < spec.fixture_cpu_s <= 60:
+        raise JudgeError("fixture_cpu_s must be a number of seconds in (0, 60]")
     for test in tests:
         fixture = test.fixture_sql if test.fixture_sql is not None else spec.fixture_sql
         if not isinstance(fixture, str) or len(fixture.encode("utf-8", "surrogatepass")) > MAX_FIXTURE_BYTES:
@@ -358,8 +359,8 @@ def _limits(spec: SqlSpec, n_tests: int, n_fixtures: int) -> SandboxLimits:
     limits = spec.limits
     per_test_wall = limits.effective_wall_time_s + _GRACE_S
     return SandboxLimits(
-        cpu_time_s=n_fixtures * FIXTURE_CPU_S + n_tests * (limits.cpu_time_s + _GRACE_S) + 1.0,
-        wall_time_s=_STARTUP_WALL_S + n_fixtures * 2 * FIXTURE_CPU_S + n_tests * per_test_wall,
+        cpu_time_s=n_fixtures * spec.fixture_cpu_s + n_tests * (limits.cpu_time_s + _GRACE_S) + 1.0,
+        wall_time_s=_STARTUP_WALL_S + n_fixtures * 2 * spec.fixture_cpu_s + n_tests * per_test_wall,
         memory_mb=limits.memory_mb + _SQLITE_OVERHEAD_MB,
         output_bytes=limits.output_kb * 1024,
         channel_bytes=min(256 * 1024 * 1024, n_tests * (MAX_RESULT_BYTES + 4096) + 64 * 1024),

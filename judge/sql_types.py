@@ -38,6 +38,9 @@ class SqlSpec:
     rel_tol: float = 1e-9
     limits: Limits = Limits()  # cpu_time_s per test; memory_mb for SQLite's heap
     max_rows: int = 10_000  # more rows than this: OLE (the result is not read further)
+    # CPU for building each fixture before the query's clock starts. Ten seconds suits an
+    # author's fixture; a fixture with someone else's SQL in it (a Run's custom input) gets less.
+    fixture_cpu_s: float = 10.0
 
 
 __all__ = ["SqlSpec", "SqlTest"]

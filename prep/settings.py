@@ -241,6 +241,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # candidate's wait (each sandbox still serves one run). Costs one idle slot per process.
 PREP_JUDGE_PREWARM = env.bool("PREP_JUDGE_PREWARM", default=True)
 PREP_GRADING_SOFT_TIME_LIMIT = env.int("PREP_GRADING_SOFT_TIME_LIMIT", default=300)
+# Requests a web process lets wait for a verdict at once (GET /api/submissions/{id}/?wait=N);
+# keep it below gunicorn's threads per worker so that waiting never blocks other requests.
+PREP_LONG_POLL_WAITERS = env.int("PREP_LONG_POLL_WAITERS", default=4)
 PREP_GRADING_HARD_TIME_LIMIT = env.int("PREP_GRADING_HARD_TIME_LIMIT", default=330)
 # The reconciler re-enqueues submissions left queued this long, and requeues running ones
 # whose worker has been silent longer than the hard limit.

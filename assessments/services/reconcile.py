@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from assessments.models import Attempt, Submission
 from assessments.services.attempts import attempt_finalize_if_ready, attempt_submit
-from assessments.services.submissions import submission_enqueue, submission_requeue
+from assessments.services.submissions import submission_enqueue, submission_fail, submission_requeue
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +42,8 @@ def grading_reconcile() -> dict:
     dead_after = timedelta(seconds=settings.PREP_GRADING_HARD_TIME_LIMIT + 30)
     for submission in Submission.objects.filter(status=Submission.Status.RUNNING, started_at__lt=now - dead_after):
         if submission.claims >= MAX_CLAIMS:
-            Submission.objects.filter(pk=submission.pk, status=Submission.Status.RUNNING).update(
-                status=Submission.Status.ERROR, error="Grading did not finish after several tries.", finished_at=now
-            )
-            counts["failed"] += 1
+            counts["failed"] += submission_fail(submission_id=submission.pk,
+                                                error="Grading did not finish after several tries.")
         elif submission_requeue(submission_id=submission.pk):
             counts["recovered"] += 1
 

@@ -28,7 +28,7 @@ def custom_input_clean(*, question: Question, kind: str, text: str) -> str:
     if question.code.style == question.code.Style.FUNCTION:
         try:
             args = json.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than Python parses
             raise ApplicationError(
                 f"Custom input for a function is its arguments as a JSON list, e.g. [[1, 2, 3], 2]: {exc}."
             ) from None

@@ -65,9 +65,17 @@
     if (!locked) warn(left);
     setTimeout(tick, 250);
   }
+  function forgetCustomInputs() {  // a run's custom inputs live in this browser only while the attempt is open
+    try {
+      Object.keys(window.localStorage).forEach(function (key) {
+        if (key.indexOf("prep-custom-input:" + api) === 0) window.localStorage.removeItem(key);
+      });
+    } catch (e) { /* storage blocked: nothing was kept */ }
+  }
   function timeUp() {
     if (locked) return;
     locked = true;
+    forgetCustomInputs();
     if (warning) warning.innerHTML = "";
     document.getElementById("time-up").hidden = false;
     root.querySelectorAll("input, textarea, button, select").forEach(function (el) { el.disabled = true; });
@@ -193,15 +201,21 @@
     // The run on the candidate's own input: shown as it came out, never checked.
     let html = '<div class="custom-result"><p><strong>Your input</strong> ' +
       (c.status === "ok" ? '<span class="pill">ran</span>' : '<span class="pill bad">' + escapeText(c.status) + "</span>") +
-      (c.time_ms != null ? ' <span class="muted">' + c.time_ms + " ms</span>" : "") + "</p>";
+      (c.time_ms != null ? ' <span class="muted">' + escapeText(c.time_ms) + " ms</span>" : "") + "</p>";
     if (c.message) html += '<pre class="output">' + escapeText(c.message) + "</pre>";
     const v = c.value;
-    if (v && Array.isArray(v.columns) && Array.isArray(v.rows)) {
+    function cellText(cell) {
+      if (cell === null) return "NULL";
+      if (cell && typeof cell === "object") return cell.$blob !== undefined ? "x'" + cell.$blob + "'" : JSON.stringify(cell);
+      return cell;
+    }
+    if (c.status === "ok" && v && Array.isArray(v.columns) && Array.isArray(v.rows) && v.rows.every(Array.isArray)) {
       html += '<div class="table-scroll" tabindex="0" role="region" aria-label="Rows returned"><table><thead><tr>' +
         v.columns.map(function (col) { return '<th scope="col">' + escapeText(col) + "</th>"; }).join("") + "</tr></thead><tbody>" +
-        v.rows.map(function (row) { return "<tr>" + row.map(function (cell) { return "<td>" + escapeText(cell === null ? "NULL" : cell) + "</td>"; }).join("") + "</tr>"; }).join("") +
+        v.rows.map(function (row) { return "<tr>" + row.map(function (cell) { return "<td>" + escapeText(cellText(cell)) + "</td>"; }).join("") + "</tr>"; }).join("") +
         "</tbody></table></div>";
-      html += '<p class="muted">' + (v.rows_total || v.rows.length) + " row(s)" + (v.rows_total ? ", the first " + v.rows.length + " shown" : "") + "</p>";
+      const total = Number(v.rows_total) || v.rows.length;
+      html += '<p class="muted">' + escapeText(total) + " row(s)" + (total > v.rows.length ? ", the first " + v.rows.length + " shown" : "") + "</p>";
     } else if (c.status === "ok" && c.value !== undefined && c.value !== null) {
       html += 'Returned <pre class="output">' + escapeText(JSON.stringify(v, null, 1)) + "</pre>";
     }
@@ -214,13 +228,26 @@
     const box = section.querySelector("textarea.custom-input");
     return box ? box.value : "";
   }
-  // Long polling: the server answers as soon as the verdict is in (or after 15 s, then we ask again).
-  function poll(panel, id) {
+  // Long polling: the server answers as soon as the verdict is in (or after 15 s, or at once when
+  // it is busy: then we ask again a second later). Only the panel's latest submission is shown.
+  function poll(panel, id, failures) {
+    panel.dataset.polling = id;
+    const asked = Date.now();
     request("GET", "/api/submissions/" + id + "/?wait=15").then(function (r) {
-      if (r.status !== 200) return;
-      renderSubmission(panel, r.data);
-      if (r.data.status === "queued" || r.data.status === "running") setTimeout(function () { poll(panel, id); }, 50);
-    }).catch(function () { setTimeout(function () { poll(panel, id); }, 2000); });  // offline: try again
+      if (panel.dataset.polling !== String(id)) return;  // a newer run or submit took the panel
+      if (r.status === 200) {
+        renderSubmission(panel, r.data);
+        if (r.data.status === "queued" || r.data.status === "running") {
+          setTimeout(function () { poll(panel, id, 0); }, Date.now() - asked < 1000 ? 1000 : 50);
+        }
+      } else if (r.status >= 500 || r.status === 429) {
+        retry(panel, id, failures);
+      }
+    }, function () { retry(panel, id, failures); });  // offline: try again
+  }
+  function retry(panel, id, failures) {
+    const n = (failures || 0) + 1;
+    setTimeout(function () { if (panel.dataset.polling === String(id)) poll(panel, id, n); }, Math.min(2000 * n, 15000));
   }
   function runOrSubmit(section, kind) {
     const qid = section.dataset.questionId;
@@ -233,7 +260,7 @@
       if (kind === "run" && customInputOf(section)) body.custom_input = customInputOf(section);
       return request("POST", api + "responses/" + qid + "/" + (kind === "run" ? "runs/" : "submissions/"), body);
     }).then(function (r) {
-      if (r.status === 202) { renderSubmission(panel, r.data); poll(panel, r.data.id); }
+      if (r.status === 202) { renderSubmission(panel, r.data); poll(panel, r.data.id, 0); }
       else if (r.status === 409) timeUp();
       else panel.innerHTML = '<p class="message error">' + escapeText((r.data && r.data.message) || "Could not send") + "</p>";
     }).finally(function () { if (!locked) buttons.forEach(function (b) { b.disabled = false; }); });
@@ -267,7 +294,7 @@
       scheduleSave(section, 0);
     });
     const panel = section.querySelector(".verdict-panel");
-    if (panel.dataset.latestSubmission) poll(panel, panel.dataset.latestSubmission);
+    if (panel.dataset.latestSubmission) poll(panel, panel.dataset.latestSubmission, 0);
     // The custom input lives in this browser (it is not an answer): kept across reloads.
     const custom = section.querySelector("textarea.custom-input");
     if (custom) {
@@ -277,6 +304,9 @@
         if (custom.value) custom.closest("details").open = true;
         custom.addEventListener("input", function () { window.localStorage.setItem(key, custom.value); });
       } catch (e) { /* storage blocked: the box still works for this page */ }
+      custom.addEventListener("keydown", function (e) {
+        if ((e.ctrlKey || e.metaKey) && e.key === "'") { e.preventDefault(); runOrSubmit(section, "run"); }
+      });
     }
   });
 
@@ -287,6 +317,7 @@
     const form = e.target;
     const saves = Array.from(root.querySelectorAll("section.question.unsaved")).map(save);
     if (integrity) { snapshot(); saves.push(flush()); }
+    forgetCustomInputs();
     Promise.all(saves).finally(function () { form.submit(); });
   });
 
@@ -373,9 +404,9 @@
   }
   function snapshot() {
     root.querySelectorAll("section.question[data-kind=code]").forEach(function (section) {
-      const code = section.querySelector("textarea").value;
+      const code = section.querySelector("textarea.code").value;
       if (lastSnapshot.get(section) === code) return;
-      if (lastSnapshot.has(section) || code !== section.querySelector("textarea").dataset.starter) {
+      if (lastSnapshot.has(section) || code !== section.querySelector("textarea.code").dataset.starter) {
         record({ kind: "snapshot", question_id: Number(section.dataset.questionId), content: code });
       }
       lastSnapshot.set(section, code);
@@ -383,6 +414,7 @@
   }
   if (integrity) {
     root.addEventListener("paste", function (e) {
+      if (e.target.closest && e.target.closest("[data-no-save]")) return;  // a run's custom input, not an answer
       const text = (e.clipboardData && e.clipboardData.getData("text")) || "";
       const section = sectionOf(e.target);
       record({ kind: "paste", size: text.length, question_id: section ? Number(section.dataset.questionId) : null });
@@ -394,7 +426,7 @@
         hiddenSince = null;
       }
     });
-    root.querySelectorAll("section.question[data-kind=code] textarea").forEach(function (area) {
+    root.querySelectorAll("section.question[data-kind=code] textarea.code").forEach(function (area) {
       lastSnapshot.set(sectionOf(area), area.value);
     });
     setInterval(function () { snapshot(); flush(); }, 20000);

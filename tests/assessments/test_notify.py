@@ -49,7 +49,7 @@ def test_a_waiting_read_answers_when_the_verdict_is_committed_not_at_its_timeout
     thread.join()
 
     assert body["status"] == "done" and body["verdict"] == "AC"
-    assert time.monotonic() - started < 10  # woken by the announcement, well before the 15 s
+    assert time.monotonic() - started < 5  # woken by the announcement (0.5 s), well before the 15 s
 
 
 def test_a_waiting_read_of_a_submission_still_queued_answers_at_its_timeout(queued):
@@ -79,10 +79,20 @@ def test_a_wait_that_is_not_0_to_20_seconds_is_refused(queued, wait):
     assert "wait" in response.json()["extra"]["fields"]
 
 
-def test_without_redis_the_wait_ends_when_the_database_says_finished():
+def test_without_redis_the_wait_ends_when_the_database_says_finished(caplog):
     checks = iter([False, False, True])
     with override_settings(REDIS_URL="redis://127.0.0.1:1/0"):  # nothing listens on port 1
         started = time.monotonic()
         notify.submission_wait(1, is_finished=lambda: next(checks), timeout_s=10)
-    assert time.monotonic() - started < 5
-    notify.submission_finished(1)  # announcing without Redis is logged, never raised
+        assert time.monotonic() - started < 5
+        notify.submission_finished(1)  # announcing without Redis is logged, never raised
+    assert "could not announce submission 1 as finished" in caplog.text
+
+
+def test_when_every_waiting_place_is_taken_a_read_answers_at_once(queued):
+    submission, client = queued
+    with override_settings(PREP_LONG_POLL_WAITERS=0):
+        started = time.monotonic()
+        body = client.get(f"/api/submissions/{submission.id}/?wait=15").json()
+    assert body["status"] == "queued"
+    assert time.monotonic() - started < 5  # the page asks again a second later

@@ -71,9 +71,9 @@ def test_a_program_that_fails_on_the_custom_input_shows_why(take):
 
 def test_a_custom_run_uses_a_plain_run_even_when_the_question_has_a_custom_validator(take):
     question = program_question(checker=CodeSpec.Checker.CUSTOM)
-    # A validator that rejects everything: the custom run's output must never reach it.
+    # A validator that fails (exit 1: an internal error, not a verdict): the custom run must never reach it.
     SupportFile.objects.create(question=question, role=SupportFile.Role.VALIDATOR, name="validate.py",
-                               content="import sys\nsys.exit(43)\n")
+                               content="import sys\nsys.exit(1)\n")
     client, attempt = take(question)
 
     body = run(client, attempt, question.id, "print(input())", "echo me")
@@ -129,7 +129,7 @@ def test_a_function_argument_list_that_is_not_json_is_refused_before_anything_ru
     CodeSpec.objects.create(question=question, language="python", function_name="total")
     client, attempt = take(question)
 
-    for bad in ("[1, 2", '{"xs": [1]}'):
+    for bad in ("[1, 2", '{"xs": [1]}', "[" * 5000 + "]" * 5000):
         response = client.post(f"/api/attempts/{attempt}/responses/{question.id}/runs/",
                                {"source": "def total(xs): return 0", "custom_input": bad}, format="json")
         assert response.status_code == 400
@@ -147,3 +147,19 @@ def test_custom_input_is_refused_on_submit_which_grades_on_the_questions_tests_o
     assert response.status_code == 400
     assert "Run only" in response.json()["message"]
     assert not Submission.objects.exists()
+
+
+def test_custom_sql_that_never_ends_is_stopped_within_a_tests_budget_and_the_samples_still_count(take):
+    question = QuestionFactory(kind=Question.Kind.CODE, points=2)
+    CodeSpec.objects.create(question=question, style="sql", language="sql", fixture_sql=SHOP_SQL, time_limit_s=1,
+                            reference_solution="SELECT customer FROM orders")
+    ProgramTest.objects.create(question=question, name="main", input="", is_sample=True)
+    client, attempt = take(question)
+
+    body = run(client, attempt, question.id, "SELECT customer FROM orders",
+               "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) "
+               "INSERT INTO orders (customer, total) SELECT 'spam', x FROM n;", language="sql")
+
+    assert body["verdict"] == "AC"
+    assert body["result"]["custom"]["status"] != "ok"
+    assert body["result"]["custom"]["message"]
