@@ -1,5 +1,5 @@
 """Waking the web requests that wait for a verdict: the worker publishes on a Redis channel per
-submission once its result is committed, and `GET /api/submissions/{id}/?wait=N` listens there
+submission once its result (or a program's tests done so far) is committed, and `GET /api/submissions/{id}/?wait=N` listens there
 instead of the page asking again and again.
 
 Best effort by design: the database stays the source of truth. A waiter subscribes first and
@@ -32,15 +32,15 @@ def _client() -> redis.Redis:
 
 
 def _channel(submission_id: int) -> str:
-    return f"prep:submission-finished:{submission_id}"
+    return f"prep:submission:{submission_id}"
 
 
-def submission_finished(submission_id: int) -> None:
-    """Called after the commit that finished the submission (done or error)."""
+def submission_updated(submission_id: int) -> None:
+    """Called after a commit that changed what a reader sees: tests done so far, the verdict, an error."""
     try:
         _client().publish(_channel(submission_id), b"1")
     except redis.RedisError as exc:
-        logger.warning("could not announce submission %s as finished (waiters fall back to their timeout): %s",
+        logger.warning("could not announce an update of submission %s (waiters fall back to their timeout): %s",
                        submission_id, exc)
 
 
@@ -53,7 +53,8 @@ def _waiters() -> threading.BoundedSemaphore:
 
 
 def submission_wait(submission_id: int, *, is_finished: Callable[[], bool], timeout_s: float) -> None:
-    """Return once `is_finished()` holds (it reads the database) or after `timeout_s`. A web
+    """Return once `is_finished()` holds (it reads the database), the submission is announced as
+    updated (finished, or more tests done), or after `timeout_s`. A web
     process lets only PREP_LONG_POLL_WAITERS requests wait at once, so that waiting never takes
     every thread from the other requests: beyond that it returns at once and the page asks again."""
     waiters = _waiters()

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import time
 from pathlib import Path
 
 from celery import shared_task
@@ -32,7 +33,7 @@ def submission_grade(submission_id: int) -> None:
         return  # graded, being graded by another worker, or deleted
     judge_input = selectors.submission_judge_input(submission=submission)
     try:
-        result = judge_call(judge_input)()
+        result = judge_call(judge_input, on_test=_progress_reporter(submission_id, judge_input))()
         # A custom input needs code that builds: after a compile error the message says it all.
         custom = custom_run(judge_input) if "custom_input" in judge_input and result.verdict != judge.Verdict.CE else None
     except ValueError as exc:  # the question's own data is out of range: it needs fixing, not the candidate's code
@@ -52,9 +53,29 @@ def submission_grade(submission_id: int) -> None:
     services.submission_complete(submission_id=submission_id, result=data)
 
 
-def judge_call(judge_input: dict):
+PROGRESS_EVERY_S = 0.3  # a long program submission shows its tests as they finish, this often at most
+
+
+def _progress_reporter(submission_id: int, judge_input: dict):
+    """Per-test results of a program as they come, written to the running row (and announced)
+    at most every PROGRESS_EVERY_S; the final result replaces them."""
+    done: list[dict] = []
+    last = [time.monotonic()]
+
+    def on_test(result) -> None:
+        done.append(result.to_dict())
+        if time.monotonic() - last[0] >= PROGRESS_EVERY_S:
+            last[0] = time.monotonic()
+            services.submission_progress(submission_id=submission_id,
+                                         result=result_with_tests({"tests": list(done)}, judge_input))
+
+    return on_test
+
+
+def judge_call(judge_input: dict, on_test=None):
     """Build the judge spec for a submission (ValueError if the question's data is invalid) and
-    return the call that judges it."""
+    return the call that judges it. `on_test` hears each test's result as it finishes, where the
+    judge runs tests one by one (stdin/stdout programs)."""
     limits = judge.Limits(
         cpu_time_s=judge_input["cpu_time_s"], memory_mb=judge_input["memory_mb"], output_kb=judge_input["output_kb"]
     )
@@ -95,7 +116,7 @@ def judge_call(judge_input: dict):
             limits=limits,
             include_files=tuple((name, content.encode()) for name, content in judge_input["include_files"]),
         )
-        return lambda: judge.judge_program(spec)
+        return lambda: judge.judge_program(spec, on_test=on_test)
     if style == "sql":
         tests = tuple(
             judge.SqlTest(name=t["name"], fixture_sql=t["input"] or None, weight=t["weight"],

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import signal
 from dataclasses import dataclass
+from typing import Callable
 
 from judge import languages
 from judge.errors import JudgeError, SandboxUnavailable
@@ -45,10 +46,12 @@ R_EXTRA_MEMORY_MB = 128  # R's own footprint, on top of the program's budget
 R_OPEN_FILES = 256  # Rscript refuses to start with fewer
 
 
-def judge_program(spec: ProgramSpec) -> JudgeResult:
+def judge_program(spec: ProgramSpec, on_test: Callable[[ProgramTestResult], None] | None = None) -> JudgeResult:
     """Grade a stdin/stdout program. Raises SandboxUnavailable when the host cannot sandbox,
     UnsupportedLanguage / ValueError for a malformed spec, JudgeError for infrastructure faults
-    (including a custom checker that does not build); what the program does is a verdict."""
+    (including a custom checker that does not build); what the program does is a verdict.
+    `on_test`, when given, is called with each test's result as soon as it is known (tests
+    run one sandbox each, so a caller can show them as they arrive)."""
     problems = sandbox_problems()
     if problems:
         raise SandboxUnavailable("cannot grade: " + "; ".join(problems))
@@ -67,7 +70,7 @@ def judge_program(spec: ProgramSpec) -> JudgeResult:
     with checker, BoxDir() as box:  # removed at the end, whatever happens
         for name, data, executable in program.files:
             box.put(name, data, executable=executable)
-        results = _run_tests(program, box, tests, groups, spec.limits, checker)
+        results = _run_tests(program, box, tests, groups, spec.limits, checker, on_test)
 
     shown = _shown_output(tests, results)
     return JudgeResult(
@@ -103,7 +106,7 @@ class _Captured:
     stderr: bytes = b""
 
 
-def _run_tests(program: BuiltProgram, box: BoxDir, tests, groups, limits: Limits, checker: PreparedChecker):
+def _run_tests(program: BuiltProgram, box: BoxDir, tests, groups, limits: Limits, checker: PreparedChecker, on_test=None):
     by_name = {g.name: g for g in groups}
     failed_all_group: dict[str, tuple[str, Verdict]] = {}
     results: list[tuple[ProgramTestResult, _Captured]] = []
@@ -129,6 +132,8 @@ def _run_tests(program: BuiltProgram, box: BoxDir, tests, groups, limits: Limits
             memory_kb=outcome.memory_peak_kb or 0, group=test.group, is_sample=test.is_sample,
         )
         results.append((result, _Captured(outcome.stdout, outcome.stderr)))
+        if on_test is not None:
+            on_test(result)
         if verdict != Verdict.AC and group is not None and group.aggregation == "all":
             failed_all_group.setdefault(test.group, (test.name, verdict))
     return results

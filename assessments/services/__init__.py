@@ -7,6 +7,7 @@ from assessments.services.submissions import (
     submission_complete,
     submission_create,
     submission_fail,
+    submission_progress,
 )
 
 __all__ = [
@@ -20,5 +21,6 @@ __all__ = [
     "submission_complete",
     "submission_create",
     "submission_fail",
+    "submission_progress",
     "time_spent_record",
 ]

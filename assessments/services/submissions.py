@@ -111,7 +111,7 @@ def submission_complete(*, submission_id: int, result: dict) -> bool:
     )
     if not written:
         return False
-    transaction.on_commit(lambda: notify.submission_finished(submission_id), robust=True)
+    transaction.on_commit(lambda: notify.submission_updated(submission_id), robust=True)
     submission = Submission.objects.get(pk=submission_id)
     if submission.kind == Submission.Kind.SUBMIT:
         attempt = Attempt.objects.select_for_update().get(pk=submission.attempt_id)
@@ -125,13 +125,23 @@ def submission_complete(*, submission_id: int, result: dict) -> bool:
     return True
 
 
+def submission_progress(*, submission_id: int, result: dict) -> bool:
+    """The tests finished so far, while the claiming worker still runs the rest (partial)."""
+    written = Submission.objects.filter(pk=submission_id, status=Submission.Status.RUNNING).update(
+        results={**result, "partial": True}
+    )
+    if written:
+        transaction.on_commit(lambda: notify.submission_updated(submission_id), robust=True)
+    return bool(written)
+
+
 def submission_fail(*, submission_id: int, error: str) -> bool:
     """An infrastructure fault (not the candidate's code): the row says so and staff can requeue it."""
     failed = Submission.objects.filter(pk=submission_id, status=Submission.Status.RUNNING).update(
         status=Submission.Status.ERROR, error=error[:2000], finished_at=timezone.now()
     )
     if failed:
-        transaction.on_commit(lambda: notify.submission_finished(submission_id), robust=True)
+        transaction.on_commit(lambda: notify.submission_updated(submission_id), robust=True)
     return bool(failed)
 
 
@@ -140,7 +150,7 @@ def submission_requeue(*, submission_id: int) -> bool:
     with transaction.atomic():
         requeued = Submission.objects.filter(
             pk=submission_id, status__in=[Submission.Status.ERROR, Submission.Status.RUNNING]
-        ).update(status=Submission.Status.QUEUED, started_at=None, error="")
+        ).update(status=Submission.Status.QUEUED, started_at=None, error="", results={})  # no stale partial tests
         if requeued:
             submission_enqueue(submission=Submission(pk=submission_id))
     return bool(requeued)

@@ -162,11 +162,33 @@
     div.textContent = text == null ? "" : String(text);
     return div.innerHTML;
   }
+  function testList(tests) {
+    // Show whatever each test's feedback policy let through: verdict, hint, call or input, values.
+    if (!tests || !tests.length) return "";
+    let html = '<ul class="tests">';
+    tests.forEach(function (t) {
+      html += '<li class="' + (t.passed ? "ok" : "bad") + '">' + (t.passed ? "✓ " : "✗ ") + escapeText(t.name);
+      if (t.verdict) html += " — " + escapeText(t.verdict) + (t.time_ms != null ? " (" + escapeText(t.time_ms) + " ms)" : "");
+      if (t.hint) html += '<br><span class="muted">Hint: ' + escapeText(t.hint) + "</span>";
+      if (!t.passed) {
+        if (t.args !== undefined) html += "<br><code>args " + escapeText(JSON.stringify(t.args)) + "</code>";
+        if (t.input !== undefined) html += '<br>input<pre class="output">' + escapeText(t.input) + "</pre>";
+        if (t.expected !== undefined) html += " expected <code>" + escapeText(JSON.stringify(t.expected)) + "</code>";
+        if (t.answer !== undefined) html += 'expected output<pre class="output">' + escapeText(t.answer) + "</pre>";
+        if (t.actual !== undefined && t.actual !== null) html += " got <code>" + escapeText(JSON.stringify(t.actual)) + "</code>";
+        if (t.message) html += '<br><span class="muted">' + escapeText(t.message) + "</span>";
+      }
+      html += "</li>";
+    });
+    return html + "</ul>";
+  }
   function renderSubmission(panel, s) {
     const r = s.result || {};
     let html = "";
     if (s.status === "queued" || s.status === "running") {
-      html = '<p class="pill pending">' + (s.status === "queued" ? "Queued…" : "Running…") + "</p>";
+      const done = (r.tests || []).length;
+      html = '<p><span class="pill pending">' + (s.status === "queued" ? "Queued…" : "Running…") + "</span>" +
+        (done ? " " + done + " test" + (done === 1 ? "" : "s") + " done" : "") + "</p>" + testList(r.tests);
     } else if (s.status === "error") {
       html = '<p class="message error">' + escapeText(s.error || "Grading failed; it will be retried.") + "</p>";
     } else {
@@ -174,23 +196,7 @@
       html = '<p><span class="pill ' + (s.verdict === "AC" ? "ok" : "bad") + '">' + escapeText(s.verdict) + "</span> " +
         label + ": " + Math.round((s.score || 0) * 100) + "% passed</p>";
       if (r.compile_output) html += '<pre class="output">' + escapeText(r.compile_output) + "</pre>";
-      html += '<ul class="tests">';
-      (r.tests || []).forEach(function (t) {
-        // Show whatever the test's feedback policy let through: verdict, hint, call or input, values.
-        html += '<li class="' + (t.passed ? "ok" : "bad") + '">' + (t.passed ? "✓ " : "✗ ") + escapeText(t.name);
-        if (t.verdict) html += " — " + escapeText(t.verdict) + (t.time_ms != null ? " (" + t.time_ms + " ms)" : "");
-        if (t.hint) html += '<br><span class="muted">Hint: ' + escapeText(t.hint) + "</span>";
-        if (!t.passed) {
-          if (t.args !== undefined) html += "<br><code>args " + escapeText(JSON.stringify(t.args)) + "</code>";
-          if (t.input !== undefined) html += '<br>input<pre class="output">' + escapeText(t.input) + "</pre>";
-          if (t.expected !== undefined) html += " expected <code>" + escapeText(JSON.stringify(t.expected)) + "</code>";
-          if (t.answer !== undefined) html += 'expected output<pre class="output">' + escapeText(t.answer) + "</pre>";
-          if (t.actual !== undefined && t.actual !== null) html += " got <code>" + escapeText(JSON.stringify(t.actual)) + "</code>";
-          if (t.message) html += '<br><span class="muted">' + escapeText(t.message) + "</span>";
-        }
-        html += "</li>";
-      });
-      html += "</ul>";
+      html += testList(r.tests);
       if (r.stdout) html += '<details><summary>Output</summary><pre class="output">' + escapeText(r.stdout) + "</pre></details>";
       if (r.stderr) html += '<details><summary>Errors</summary><pre class="output">' + escapeText(r.stderr) + "</pre></details>";
       if (r.custom) html += renderCustom(r.custom);

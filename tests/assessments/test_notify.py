@@ -85,8 +85,8 @@ def test_without_redis_the_wait_ends_when_the_database_says_finished(caplog):
         started = time.monotonic()
         notify.submission_wait(1, is_finished=lambda: next(checks), timeout_s=10)
         assert time.monotonic() - started < 5
-        notify.submission_finished(1)  # announcing without Redis is logged, never raised
-    assert "could not announce submission 1 as finished" in caplog.text
+        notify.submission_updated(1)  # announcing without Redis is logged, never raised
+    assert "could not announce an update of submission 1" in caplog.text
 
 
 def test_when_every_waiting_place_is_taken_a_read_answers_at_once(queued):
