@@ -38,7 +38,7 @@ from .common import (
     to_float,
 )
 from .errors import FormatError
-from .markup import BLANK, to_markdown
+from .markup import BLANK, markdown_to_option_text, to_markdown
 
 __all__ = ["parse_gift"]
 
@@ -261,7 +261,8 @@ class _GiftParser:
             weight, body = self.weight(body.strip())
             fraction = weight if weight is not None else (1.0 if marker == "=" else 0.0)
             text, feedback = self.split_feedback(body)
-            options.append({"text": q.rich(text, fmt), "fraction": fraction, "feedback": q.rich(feedback, fmt)})
+            options.append({"text": markdown_to_option_text(q.rich(text, fmt)), "fraction": fraction,
+                            "feedback": q.rich(feedback, fmt)})
         kind = "single_choice" if single else "multiple_choice"
         check_choices(kind, options)
         return kind, {"options": options, "shuffle": True}

@@ -25,7 +25,7 @@ import re
 from html.parser import HTMLParser
 from urllib.parse import unquote
 
-__all__ = ["to_markdown", "markdown_to_plain", "html_to_plain", "escape_text", "BLANK"]
+__all__ = ["to_markdown", "markdown_to_plain", "markdown_to_option_text", "html_to_plain", "escape_text", "BLANK"]
 
 # Stands for the "_____" of a GIFT missing-word question until the text has been converted, so that
 # the conversion neither escapes it nor runs it into the words around it.
@@ -645,6 +645,22 @@ def markdown_to_plain(text: str) -> str:
     text = re.sub(r"\\(.)", r"\1", text)
     text = text.replace(BLANK, "_____")
     return re.sub(r"\s+", " ", text).strip(" |")
+
+
+_MD_CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)
+
+
+def markdown_to_option_text(text: str) -> str:
+    """Plain text of a choice option written in Markdown here (options are shown as plain text):
+    escapes undone and emphasis marks dropped, but code spans kept exactly as written."""
+    spans: list[str] = []
+
+    def hold(match: re.Match) -> str:
+        spans.append(match.group(2).strip() if match.group(2).strip() else match.group(2))
+        return f"\x00{len(spans) - 1}\x00"
+
+    plain = markdown_to_plain(_MD_CODE_SPAN.sub(hold, text))
+    return re.sub("\x00(\\d+)\x00", lambda m: spans[int(m.group(1))], plain)
 
 
 def html_to_plain(text: str) -> str:

@@ -29,7 +29,7 @@ from .common import (
     to_float,
 )
 from .errors import FormatError
-from .markup import html_to_plain, to_markdown
+from .markup import html_to_plain, markdown_to_option_text, to_markdown
 
 __all__ = ["parse_moodle_xml", "MAX_DEPTH"]
 
@@ -260,7 +260,7 @@ class _MoodleParser:
         options = []
         for position, answer in enumerate(node.findall("answer"), 1):
             options.append({
-                "text": self.rich(answer, qformat),
+                "text": markdown_to_option_text(self.rich(answer, qformat)),  # options show as plain text
                 "fraction": self.fraction(answer, position),
                 "feedback": self.rich(answer.find("feedback"), qformat),
             })

@@ -326,8 +326,6 @@ def test_admin_change_pages_show_the_payloads_as_text(world):
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.xfail(strict=True, reason="GIFT/Moodle imports store option text as escaped Markdown (\\<, \\*, \\_) "
-                                       "but pages show options as plain text: the backslashes show")
 def test_an_imported_option_reads_as_it_was_written(world):
     page = get(signed_in(world.candidate), reverse("attempt-take", args=[world.open.id]))
     assert f"{SCRIPT} right" in " ".join(scan(page).shown)

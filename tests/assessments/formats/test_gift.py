@@ -202,8 +202,8 @@ def test_essay_with_newline_escape_and_general_feedback(by_slug):
 def test_markdown_format_is_kept_and_comments_inside_answers_are_ignored(by_slug):
     q = by_slug["code"]
     assert q["prompt"] == 'What does `df.groupby("team").size()` return?'
-    assert q["options"] == [
-        {"text": "A **Series** of group sizes", "fraction": 1.0, "feedback": ""},
+    assert q["options"] == [  # options are shown as plain text: their emphasis marks go
+        {"text": "A Series of group sizes", "fraction": 1.0, "feedback": ""},
         {"text": "A DataFrame", "fraction": 0.0, "feedback": "no"},
     ]
 
@@ -317,9 +317,9 @@ def test_explicit_moodle_format_and_per_answer_formats():
     text = "[moodle]Is <b>this</b>\nbold?{=[html]<i>yes</i>#[markdown]**right** ~[plain]<no>#[plain]*wrong*}"
     [q] = parse_gift(text).questions
     assert q["prompt"] == "Is **this**\nbold?"
-    assert q["options"] == [
-        {"text": "*yes*", "fraction": 1.0, "feedback": "**right**"},
-        {"text": "\\<no>", "fraction": 0.0, "feedback": "\\*wrong\\*"},
+    assert q["options"] == [  # option text is plain (it is shown as typed); feedback stays Markdown
+        {"text": "yes", "fraction": 1.0, "feedback": "**right**"},
+        {"text": "<no>", "fraction": 0.0, "feedback": "\\*wrong\\*"},
     ]
 
 

@@ -12,7 +12,7 @@ from markdown_it import MarkdownIt
 
 from assessments.formats import FormatError
 from assessments.formats.common import normalize_category, slugify
-from assessments.formats.markup import html_to_plain, markdown_to_plain, to_markdown
+from assessments.formats.markup import html_to_plain, markdown_to_option_text, markdown_to_plain, to_markdown
 
 REPO = Path(__file__).resolve().parents[3]
 # What Prep renders question text with (assessments/templatetags/prep_tags.py).
@@ -171,3 +171,15 @@ def test_package_imports_no_django():
     )
     done = subprocess.run([sys.executable, "-I", "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(("written", "fmt", "shown"), [
+    ("<script>alert(1)</script> right", "plain", "<script>alert(1)</script> right"),
+    ("a * b < c", "html", "a * b < c"),
+    ("<code>a*b_c</code> or <i>d</i>", "html", "a*b_c or d"),
+    ("*bold* x_y", "markdown", "bold x_y"),
+    ("50% \\\\ 3", "plain", "50% \\\\ 3"),
+])
+def test_an_option_becomes_the_plain_text_its_author_wrote(written, fmt, shown):
+    md, _ = to_markdown(written, fmt)
+    assert markdown_to_option_text(md) == shown
