@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Keep a Celery worker running, as a process supervisor (systemd Restart=always) would in
-# production. Celery 5.7 exits with "Unrecoverable error" when Redis goes away while the worker
-# holds unacknowledged messages (ETA tasks, late-acked grading); nothing is lost — the database
-# holds the work and the reconciler re-enqueues it — but the worker must come back.
+# production: whatever makes a worker exit (a crash, an OOM kill, a library bug such as the one
+# prep/celery.py works around), nothing is lost — the database holds the work and the reconciler
+# re-enqueues it — but the worker must come back.
 # Usage (Procfile): scripts/run-worker.sh -Q grading,default -n grading@%h ...
 trap 'exit 0' TERM INT
 while true; do
