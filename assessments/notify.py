@@ -27,7 +27,10 @@ def _client() -> redis.Redis:
     url = settings.REDIS_URL
     with _waiters_lock:  # one pool per process (and per URL: tests point it at their own Redis)
         if url not in _pools:
-            _pools[url] = redis.ConnectionPool.from_url(url, socket_connect_timeout=1, socket_timeout=5)
+            # health_check_interval: a pooled connection idle for 10 s is checked (PING) before use,
+            # so one that Redis closed meanwhile (a restart, an idle timeout) is replaced, not failed.
+            _pools[url] = redis.ConnectionPool.from_url(url, socket_connect_timeout=1, socket_timeout=5,
+                                                        health_check_interval=10)
         return redis.Redis(connection_pool=_pools[url])
 
 
