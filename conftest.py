@@ -1,6 +1,7 @@
 """Shared fixtures: a private Redis for every test session, and a real Celery worker process
 for the end-to-end tests (no eager mode)."""
 
+import copy
 import os
 import socket
 import subprocess
@@ -121,6 +122,29 @@ def _wait_until_idle(nodename: str, timeout: float = 15.0) -> None:
         if not replies.get(nodename):  # idle; or not reachable through this broker (a test swapped it)
             return
         time.sleep(0.05)
+
+
+_generated: dict[str, object] = {}
+
+
+@pytest.fixture(autouse=True)
+def _generators_run_once_per_session(request, monkeypatch):
+    """A question generator gives the same variants for the same source and seeds, so each is run
+    in the sandbox once per session, not once per test that seeds the demo bank (13 generators,
+    about 12 s a time). tests/judge, which tests the generator runner itself, always runs it."""
+    if request.node.path.is_relative_to(BASE_DIR / "tests" / "judge"):
+        return
+    import judge
+
+    real = judge.generate_variants
+
+    def once(*args, **kwargs):
+        key = repr((args, sorted(kwargs.items())))
+        if key not in _generated:
+            _generated[key] = real(*args, **kwargs)
+        return copy.deepcopy(_generated[key])
+
+    monkeypatch.setattr(judge, "generate_variants", once)
 
 
 @pytest.fixture

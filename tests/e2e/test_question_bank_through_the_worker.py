@@ -57,10 +57,11 @@ def test_candidates_each_analyse_their_own_dataset_and_are_graded_on_it(celery_w
         seen[attempt["id"]] = (client, shown["prompt"], round(mean_difference(data), 4))
     assert len({prompt for _, prompt, _ in seen.values()}) > 1  # different numbers for different candidates
 
-    (first_id, (first, _, first_answer)), (second_id, (second, _, _)) = list(seen.items())[:2]
+    (first_id, (first, _, first_answer)), (second_id, (second, _, second_answer)) = list(seen.items())[:2]
     first.put(f"/api/attempts/{first_id}/responses/{question.id}/", {"parts": {"mean_diff": first_answer}}, format="json")
-    second.put(f"/api/attempts/{second_id}/responses/{question.id}/", {"parts": {"mean_diff": first_answer + 0.5}},
-               format="json")
+    # Wrong whatever the second candidate's numbers and the tolerance (0.5 off could fall inside it).
+    wrong = round(second_answer + 10 * (abs(second_answer) + 1), 4)
+    second.put(f"/api/attempts/{second_id}/responses/{question.id}/", {"parts": {"mean_diff": wrong}}, format="json")
     for client, attempt_id in ((first, first_id), (second, second_id)):
         assert client.post(f"/api/attempts/{attempt_id}/submit/").status_code == 200
     assert poll_report(first, first_id)["score"] == question.points
