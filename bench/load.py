@@ -106,6 +106,8 @@ class Proc:
             self.popen.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             pass
+        from judge.sandbox.processes import descendants  # the source is on sys.path once run() starts
+
         tree = descendants(self.popen.pid)
         for pid, kill in [(self.popen.pid, os.killpg), *((p, os.kill) for p in tree)]:
             try:
@@ -116,23 +118,6 @@ class Proc:
             self.popen.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
-
-
-def descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = defaultdict(list)
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    children[int(f.read().rsplit(")", 1)[1].split()[1])].append(int(entry))
-            except (OSError, IndexError, ValueError):
-                continue
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")

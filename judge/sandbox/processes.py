@@ -50,6 +50,25 @@ def pids_of_uid(uids, *, include_zombies: bool = True) -> dict[int, int]:
     return found
 
 
+def descendants(pid: int) -> list[int]:
+    """Every visible descendant of pid, found through /proc's parent links (a sandbox leads a
+    session of its own, so killing a process group alone would miss it)."""
+    children: dict[int, list[int]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for entry in entries:
+        if entry.isdigit() and (status := _proc_status(entry)) and b"PPid" in status:
+            children.setdefault(int(status[b"PPid"]), []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 def kill_uid(uid: int, timeout: float = 5.0, *, spare: int | None = None) -> bool:
     """SIGKILL every process of `uid` until none is left alive. Zombies that are our children
     (orphans of the sandbox reparented to us, e.g. when this process is a PID namespace's

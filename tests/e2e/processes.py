@@ -26,6 +26,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from conftest import database_url  # the root conftest's: the test database as a URL for a child process
+from judge.sandbox.processes import descendants
 from prep.celery import app as celery_app
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -35,27 +36,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def descendants(pid: int) -> list[int]:
-    """Every live descendant of pid, found through /proc (a sandbox leads a session of its own,
-    so killing the worker's process group alone would miss it)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 def _reap(pids: list[int], timeout: float = 5.0) -> None:

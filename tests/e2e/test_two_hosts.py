@@ -28,6 +28,7 @@ from django.db import connection
 
 from assessments.models import CodeSpec, Submission
 from conftest import database_url
+from judge.sandbox.processes import descendants
 from prep.celery import app as celery_app
 from tests.assessments.factories import assessment_with, code_question, invite
 from tests.e2e.helpers import token_client
@@ -122,13 +123,13 @@ class Process:
         would count against their sandbox UID's process limit for the rest of the session."""
         if self.popen.poll() is not None:
             return
-        tree = _descendants(self.popen.pid)
+        tree = descendants(self.popen.pid)
         try:
             os.killpg(self.popen.pid, signal.SIGTERM)
             self.popen.wait(timeout=10)
         except (ProcessLookupError, subprocess.TimeoutExpired):
             pass
-        tree += _descendants(self.popen.pid)
+        tree += descendants(self.popen.pid)
         for pid in [self.popen.pid, *tree]:
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -150,23 +151,6 @@ class Process:
                     pass  # reaped, or another process's child: its parent reaps it
                 pending.discard(pid)
             time.sleep(0.02)
-
-
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    children.setdefault(int(f.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-            except (OSError, IndexError, ValueError):
-                continue
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 def _netns_inode(pid: int) -> int:
@@ -276,7 +260,7 @@ def test_two_grading_hosts_share_the_queue_and_grade_every_submission_once(two_h
     # Two hosts indeed: two network namespaces, neither this one, and two hostnames.
     inodes = {_netns_inode(w.popen.pid) for w in workers}
     for worker in workers:  # the worker is exec'd by sh under nsenter/unshare: look at the leaf
-        leaf = next((p for p in [worker.popen.pid, *_descendants(worker.popen.pid)]
+        leaf = next((p for p in [worker.popen.pid, *descendants(worker.popen.pid)]
                      if "celery" in Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace")), worker.popen.pid)
         inodes.add(_netns_inode(leaf))
     assert len(inodes) == 2 and _netns_inode(os.getpid()) not in inodes
