@@ -10,7 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response as HttpResponse
 from rest_framework.views import APIView
 
-from assessments import notify, selectors, services
+from assessments import selectors, services
 from assessments.models import Attempt, Question, Skill, Submission
 from assessments.services.integrity import integrity_note_save, integrity_record
 from assessments.services.practice import practice_check, practice_start
@@ -403,14 +403,10 @@ class SubmissionDetailApi(APIView):
         query = self.QuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         submission = selectors.submission_get_for_user(user=request.user, submission_id=submission_id)
-        wait = query.validated_data["wait"]
-        if wait and not submission.is_finished:
-            finished = Submission.objects.filter(
-                pk=submission.pk, status__in=[Submission.Status.DONE, Submission.Status.ERROR]
-            )
-            notify.submission_wait(submission.pk, is_finished=finished.exists, timeout_s=wait)
-            submission.refresh_from_db()
-        return HttpResponse(SubmissionOutputSerializer(submission_payload(submission, full=request.user.has_perm("assessments.view_submission"))).data)
+        submission = selectors.submission_wait(submission=submission, timeout_s=query.validated_data["wait"])
+        # Anyone but the candidate got here through the view permission: no lookup on the poll path.
+        full = submission.attempt.candidate_id != request.user.id
+        return HttpResponse(SubmissionOutputSerializer(submission_payload(submission, full=full)).data)
 
 
 class ResponseDatasetApi(APIView):

@@ -1,3 +1,4 @@
+import json
 import random
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -7,6 +8,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
+from assessments import notify
 from assessments.models import (
     Assessment,
     AssessmentDraw,
@@ -176,6 +178,16 @@ def submission_get_for_user(*, user: User, submission_id: int) -> Submission:
     return submission
 
 
+def submission_wait(*, submission: Submission, timeout_s: float) -> Submission:
+    """The submission as it is once finished or announced as changed (a program's tests so far),
+    or after timeout_s (long polling; see assessments/notify.py)."""
+    if timeout_s and not submission.is_finished:
+        finished = Submission.objects.filter(pk=submission.pk, status__in=[Submission.Status.DONE, Submission.Status.ERROR])
+        notify.submission_wait(submission.pk, is_finished=finished.exists, timeout_s=timeout_s)
+        submission.refresh_from_db()
+    return submission
+
+
 def submission_latest(*, attempt: Attempt) -> dict[int, Submission]:
     """The latest submission per question of an attempt (one query)."""
     latest: dict[int, Submission] = {}
@@ -252,6 +264,35 @@ def code_judge_input(*, question: Question, language: str, source: str, run_only
     data["order_matters"] = spec.order_matters
     data["check_column_names"] = spec.check_column_names
     return data
+
+
+# A custom run's output is shown, never checked: a plain checker, never the question's validator.
+_UNCHECKED = {"kind": "tokens", "abs_tol": None, "rel_tol": None, "case_sensitive": False, "space_sensitive": False,
+              "args": []}
+
+
+def custom_judge_input(*, judge_input: dict) -> dict:
+    """A Run's judge input turned into a one-test probe of the candidate's own input: a function
+    called with their arguments (a JSON list; ValueError otherwise), a program given their stdin
+    under a plain checker, a query run after their SQL on the sample database (the first sample
+    test's own, else the question's: both are shown to the candidate), built with no more CPU
+    than one test gets. Nothing hidden is in it."""
+    text, style = judge_input["custom_input"], judge_input["style"]
+    probe = dict(judge_input)
+    if style == "function":
+        probe["tests"] = [{"name": "custom", "args": json.loads(text), "expected": None, "weight": 1.0}]
+    elif style == "program":
+        probe.update(
+            tests=[{"name": "custom", "input": text, "answer": "", "group": "", "weight": 1.0, "checker_args": [],
+                    "sample": True}],
+            groups=[], checker=_UNCHECKED, validator_files=[],
+        )
+    else:
+        sample = next((t["input"] for t in judge_input["tests"] if t.get("input")), judge_input["fixture_sql"])
+        fixture = f"{sample}\n;\n{text}" if sample else text
+        probe.update(tests=[{"name": "custom", "input": fixture, "weight": 1.0, "expected_rows": []}],
+                     check_column_names=False, fixture_cpu_s=judge_input["cpu_time_s"])
+    return probe
 
 
 # What each feedback policy reveals of a test's result, beyond "passed".

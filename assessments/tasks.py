@@ -1,6 +1,5 @@
 """Celery tasks: thin, named, take ids, call services. The only bridge to the judge."""
 
-import json
 import logging
 import time
 from pathlib import Path
@@ -133,34 +132,13 @@ def judge_call(judge_input: dict, on_test=None):
     raise ValueError(f"no judge for {style} questions in {language}")
 
 
-# A custom run's output is shown, never checked: a plain checker, never the question's validator.
-_UNCHECKED = {"kind": "tokens", "abs_tol": None, "rel_tol": None, "case_sensitive": False, "space_sensitive": False,
-              "args": []}
-
-
 def custom_run(judge_input: dict) -> dict:
     """Run the candidate's code once more on their own input (a Run's custom input) and keep
     what it produced, unchecked: a program's output, a function's returned value, a query's
     rows on the sample database after the candidate's own SQL. Only the candidate's code and
     input are in that box, so all of it may be shown to them."""
-    text, style = judge_input["custom_input"], judge_input["style"]
-    probe = dict(judge_input)
     try:
-        if style == "function":
-            probe["tests"] = [{"name": "custom", "args": json.loads(text), "expected": None, "weight": 1.0}]
-        elif style == "program":
-            probe.update(
-                tests=[{"name": "custom", "input": text, "answer": "", "group": "", "weight": 1.0, "checker_args": [],
-                        "sample": True}],
-                groups=[], checker=_UNCHECKED, validator_files=[],
-            )
-        else:
-            # The sample database (the first sample test's own, else the question's; both are shown
-            # to the candidate), then their SQL, built with no more CPU than one test gets.
-            sample = next((t["input"] for t in judge_input["tests"] if t.get("input")), judge_input["fixture_sql"])
-            fixture = f"{sample}\n;\n{text}" if sample else text
-            probe.update(tests=[{"name": "custom", "input": fixture, "weight": 1.0, "expected_rows": []}],
-                         check_column_names=False, fixture_cpu_s=judge_input["cpu_time_s"])
+        probe = selectors.custom_judge_input(judge_input=judge_input)
         result = judge_call(probe)()
     except (ValueError, RecursionError) as exc:
         return {"status": "error", "message": f"Your input could not be used: {exc}"}
@@ -173,7 +151,7 @@ def custom_run(judge_input: dict) -> dict:
     return {
         "status": "ok" if ran else test["verdict"],
         "time_ms": test["time_ms"],
-        "value": test.get("actual") if ran and style != "program" else None,
+        "value": test.get("actual") if ran and judge_input["style"] != "program" else None,
         "message": "" if ran else (result.compile_output or test["message"]),
         "stdout": result.stdout,
         "stderr": result.stderr,

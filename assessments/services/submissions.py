@@ -37,6 +37,11 @@ def custom_input_clean(*, question: Question, kind: str, text: str) -> str:
     return text
 
 
+def _announce(submission_id: int) -> None:
+    """Wake the readers waiting on this submission once what changed is committed."""
+    transaction.on_commit(lambda: notify.submission_updated(submission_id), robust=True)
+
+
 def submission_enqueue(*, submission: Submission) -> None:
     """Queue grading once the row is committed (never before it exists). If the broker cannot be
     reached the failure is logged and the request still succeeds: the row is saved as queued and
@@ -111,7 +116,7 @@ def submission_complete(*, submission_id: int, result: dict) -> bool:
     )
     if not written:
         return False
-    transaction.on_commit(lambda: notify.submission_updated(submission_id), robust=True)
+    _announce(submission_id)
     submission = Submission.objects.get(pk=submission_id)
     if submission.kind == Submission.Kind.SUBMIT:
         attempt = Attempt.objects.select_for_update().get(pk=submission.attempt_id)
@@ -131,7 +136,7 @@ def submission_progress(*, submission_id: int, result: dict) -> bool:
         results={**result, "partial": True}
     )
     if written:
-        transaction.on_commit(lambda: notify.submission_updated(submission_id), robust=True)
+        _announce(submission_id)
     return bool(written)
 
 
@@ -141,7 +146,7 @@ def submission_fail(*, submission_id: int, error: str) -> bool:
         status=Submission.Status.ERROR, error=error[:2000], finished_at=timezone.now()
     )
     if failed:
-        transaction.on_commit(lambda: notify.submission_updated(submission_id), robust=True)
+        _announce(submission_id)
     return bool(failed)
 
 
