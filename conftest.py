@@ -147,18 +147,26 @@ def _generators_run_once_per_session(request, monkeypatch):
     monkeypatch.setattr(judge, "generate_variants", once)
 
 
+def poll_until(condition, *, timeout: float, interval: float = 0.1):
+    """condition()'s first truthy value within timeout seconds, else None."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    return None
+
+
 @pytest.fixture
 def wait_for():
     """Poll a condition with a deadline: wait_for(lambda: ..., timeout=20)."""
 
     def wait(condition, *, timeout: float = 30.0, interval: float = 0.1, message: str = "condition"):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            value = condition()
-            if value:
-                return value
-            time.sleep(interval)
-        raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        value = poll_until(condition, timeout=timeout, interval=interval)
+        if not value:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        return value
 
     return wait
 

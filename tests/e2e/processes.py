@@ -25,7 +25,7 @@ import redis
 from django.conf import settings
 from django.test import override_settings
 
-from conftest import database_url  # the root conftest's: the test database as a URL for a child process
+from conftest import database_url, poll_until  # the root conftest's: the test database as a URL for a child process
 from judge.sandbox.processes import descendants
 from prep.celery import app as celery_app
 
@@ -295,13 +295,10 @@ def redis_for_this_process(url: str):
 
 def wait_until(condition, *, timeout: float, message: str, logs=(), interval: float = 0.05):
     """Poll condition() until it returns something truthy; on timeout fail with the logs' tails."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout}s waiting for {message}\n" + "\n".join(p.log_tail() for p in logs))
+    value = poll_until(condition, timeout=timeout, interval=interval)
+    if not value:
+        pytest.fail(f"timed out after {timeout}s waiting for {message}\n" + "\n".join(p.log_tail() for p in logs))
+    return value
 
 
 class Cluster:
