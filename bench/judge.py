@@ -27,6 +27,7 @@ import judge  # noqa: E402
 from judge import FunctionSpec, FunctionTest, Limits, SqlSpec, judge_python_function, judge_sql  # noqa: E402
 from judge.runtimes import R_OPEN_FILES, r_argv  # noqa: E402
 from judge.sandbox import PYTHON, SandboxLimits, run_in_sandbox, set_prewarm  # noqa: E402
+from judge.sandbox.tools import find_tool  # noqa: E402
 
 SOURCE = (
     "def moving_average(values, window):\n"
@@ -146,6 +147,15 @@ def main() -> None:
     row("bare (the limit)", py_bare, py_bare, "bare")
     row("sandboxed, cold", timed(False, boxed, n), py_bare, "bare", 1.25)
     row("sandboxed, prewarmed, worker idle before", timed(True, boxed, n), py_bare, "bare", 1.25)
+    # Where a cold start goes: the same start under the launcher's two execs alone, and under
+    # bubblewrap alone (as root, no cgroup, no slot); the rest of the cold figure is this
+    # process's own work: slot, cgroup, supervision and the sweeps before and after.
+    launcher = [find_tool("prlimit"), "--nofile=64", "--", find_tool("setpriv"), "--clear-groups", "--"]
+    box = [find_tool("bwrap"), "--unshare-all", "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib",
+           "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/bin", "/bin", "--proc", "/proc", "--dev", "/dev",
+           "--tmpfs", "/work", "--chdir", "/work", "--"]
+    row("  python3 under prlimit + setpriv only", median_ms(bare(launcher + py_argv), n), py_bare, "bare")
+    row("  python3 under bwrap only", median_ms(bare(box + py_argv), n), py_bare, "bare")
 
     print("\n2. a 20-test function-style Python question, judged end to end")
     def question():
