@@ -19,13 +19,13 @@ logger = logging.getLogger(__name__)
 
 _pools: dict[str, redis.ConnectionPool] = {}
 _FALLBACK_POLL_S = 0.25
-_waiters_slot: list[tuple[int, threading.BoundedSemaphore | None]] = []
-_waiters_lock = threading.Lock()  # guards _pools and _waiters_slot
+_waiters: dict[int, threading.BoundedSemaphore] = {}  # by PREP_LONG_POLL_WAITERS (tests change it)
+_lock = threading.Lock()  # guards _pools and _waiters
 
 
 def _client() -> redis.Redis:
     url = settings.REDIS_URL
-    with _waiters_lock:  # one pool per process (and per URL: tests point it at their own Redis)
+    with _lock:  # one pool per process (and per URL: tests point it at their own Redis)
         if url not in _pools:
             # health_check_interval: a pooled connection idle for 10 s is checked (PING) before use,
             # so one that Redis closed meanwhile (a restart, an idle timeout) is replaced, not failed.
@@ -47,21 +47,17 @@ def submission_updated(submission_id: int) -> None:
                        submission_id, exc)
 
 
-def _waiters() -> threading.BoundedSemaphore:
-    size = settings.PREP_LONG_POLL_WAITERS
-    with _waiters_lock:
-        if not _waiters_slot or _waiters_slot[0][0] != size:
-            _waiters_slot[:] = [(size, threading.BoundedSemaphore(size) if size > 0 else None)]
-        return _waiters_slot[0][1]
-
-
 def submission_wait(submission_id: int, *, is_finished: Callable[[], bool], timeout_s: float) -> None:
     """Return once `is_finished()` holds (it reads the database), the submission is announced as
     updated (finished, or more tests done), or after `timeout_s`. A web
     process lets only PREP_LONG_POLL_WAITERS requests wait at once, so that waiting never takes
     every thread from the other requests: beyond that it returns at once and the page asks again."""
-    waiters = _waiters()
-    if waiters is None or not waiters.acquire(blocking=False):
+    size = settings.PREP_LONG_POLL_WAITERS
+    if size <= 0:
+        return
+    with _lock:
+        waiters = _waiters.setdefault(size, threading.BoundedSemaphore(size))
+    if not waiters.acquire(blocking=False):
         return
     try:
         _wait(submission_id, is_finished, time.monotonic() + timeout_s)
