@@ -197,8 +197,8 @@ class ResponseSaveApi(APIView):
         description=ANSWER_DOC,
     )
     def put(self, request, attempt_id: int, question_id: int):
-        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id, to_change=True)
-        response = services.response_save(attempt_id=attempt.id, question_id=question_id, answer=request.data)
+        response = services.response_save(attempt_id=attempt_id, question_id=question_id, answer=request.data,
+                                           candidate=request.user)  # refuses anyone else's attempt
         return HttpResponse(self.OutputSerializer(response).data)
 
 
@@ -373,9 +373,9 @@ class SubmissionCreateApi(APIView):
         data.is_valid(raise_exception=True)
         answer = dict(data.validated_data)
         custom_input = answer.pop("custom_input", "")
-        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id, to_change=True)
         submission = services.submission_create(
-            attempt_id=attempt.id, question_id=question_id, kind=self.kind, answer=answer, custom_input=custom_input
+            attempt_id=attempt_id, question_id=question_id, kind=self.kind, answer=answer, custom_input=custom_input,
+            candidate=request.user,  # refuses anyone else's attempt
         )
         return HttpResponse(SubmissionOutputSerializer(submission_payload(submission)).data, status=status.HTTP_202_ACCEPTED)
 

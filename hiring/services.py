@@ -37,7 +37,7 @@ def application_create(*, role: Role, candidate: User, actor: User | None = None
 
 
 def _locked(application_id: int) -> Application:
-    return Application.objects.select_for_update().select_related("stage", "role").get(pk=application_id)
+    return Application.objects.select_for_update(of=("self",)).select_related("stage", "role").get(pk=application_id)
 
 
 @transaction.atomic

@@ -96,7 +96,7 @@ def attempt_submit(*, attempt_id: int, submitted_by: str) -> Attempt:
     """Hand in the attempt: score what can be scored now and queue final grading of code answers.
 
     Idempotent for the deadline path (the ETA task and the reconciler may both call it)."""
-    attempt = Attempt.objects.select_for_update().select_related("assessment").get(pk=attempt_id)
+    attempt = Attempt.objects.select_for_update(of=("self",)).select_related("assessment").get(pk=attempt_id)
     if attempt.state != Attempt.State.IN_PROGRESS:
         if submitted_by == Attempt.SubmittedBy.DEADLINE:
             return attempt

@@ -22,7 +22,7 @@ MAX_NOTE_CHARS = 5000
 def integrity_record(*, attempt_id: int, events: list[dict]) -> int:
     """Store a batch of what the page saw. Refused after the hand-in; the page's clock is not
     trusted beyond the attempt's own span. Returns how many events were kept."""
-    attempt = Attempt.objects.select_for_update().select_related("assessment").get(pk=attempt_id)
+    attempt = Attempt.objects.select_for_update(of=("self",)).select_related("assessment").get(pk=attempt_id)
     if not attempt.assessment.records_integrity:
         raise Conflict("This assessment records no integrity signals.")
     if attempt.state != Attempt.State.IN_PROGRESS:

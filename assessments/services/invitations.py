@@ -65,7 +65,7 @@ def invitation_send(*, invitation: Invitation) -> Invitation:
 @transaction.atomic
 def invitation_resend(*, invitation_id: int, link_valid_for: timedelta = LINK_VALID_FOR) -> Invitation:
     """A fresh link (the old one stops working) with a new expiry, e-mailed again."""
-    invitation = Invitation.objects.select_for_update().select_related("candidate", "assessment").get(pk=invitation_id)
+    invitation = Invitation.objects.select_for_update(of=("self",)).select_related("candidate", "assessment").get(pk=invitation_id)
     invitation.token = Invitation._meta.get_field("token").default()
     invitation.link_expires_at = timezone.now() + link_valid_for
     invitation.link_used_at = None

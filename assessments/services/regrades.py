@@ -146,7 +146,7 @@ class VersionCarry:
 
 @transaction.atomic
 def regrade_accept(*, regrade: Regrade, user: User | None) -> Regrade:
-    regrade = Regrade.objects.select_for_update().select_related("question").get(pk=regrade.pk)
+    regrade = Regrade.objects.select_for_update(of=("self",)).select_related("question").get(pk=regrade.pk)
     if regrade.state != Regrade.State.READY:
         raise Conflict(f"Only a regrade that is ready can be accepted (this one is {regrade.state}).")
     question = regrade.question

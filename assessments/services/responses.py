@@ -4,17 +4,31 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.models import User
 from assessments.models import Attempt, Question, Response
 from common.exceptions import ApplicationError, Conflict, NotFound
 
 MAX_SOURCE_BYTES = 64 * 1024
 MAX_SHORT_TEXT = 1000
 MAX_FREE_TEXT = 20000
+# What an answer's save reads and writes of its response (and the API returns).
+RESPONSE_FIELDS = ("id", "attempt_id", "question_id", "answer", "score", "graded_at", "updated_at")
 
 
-def attempt_lock_open(*, attempt_id: int) -> Attempt:
-    """Lock the attempt row and make sure it still takes answers (409 otherwise)."""
-    attempt = Attempt.objects.select_for_update().select_related("assessment").get(pk=attempt_id)
+def attempt_lock_open(*, attempt_id: int, candidate: User | None = None) -> Attempt:
+    """Lock the attempt row and make sure it still takes answers (409 otherwise). With
+    `candidate`, the attempt must be theirs: anyone else is refused as attempt_get_for_user
+    refuses them (404, or 403 for staff), so a hot path needs no separate ownership read.
+
+    Only the attempt's row is locked, never its assessment's: every candidate of an assessment
+    saves answers at once, and they must not wait for each other."""
+    attempt = Attempt.objects.select_for_update(of=("self",)).filter(pk=attempt_id).first()
+    if candidate is not None and (attempt is None or attempt.candidate_id != candidate.id):
+        from assessments.selectors import attempt_get_for_user
+
+        attempt_get_for_user(user=candidate, attempt_id=attempt_id, to_change=True)  # raises
+    if attempt is None:
+        raise NotFound("Attempt not found.")
     if attempt.state != Attempt.State.IN_PROGRESS:
         raise Conflict(
             "This attempt has been submitted; answers can no longer be changed.",
@@ -127,12 +141,15 @@ def _as_int(value) -> int | None:
 
 
 @transaction.atomic
-def response_save(*, attempt_id: int, question_id: int, answer: dict) -> Response:
-    """Autosave one answer. Refused with 409 once the attempt is submitted or past its deadline."""
-    attempt = attempt_lock_open(attempt_id=attempt_id)
-    # Options and parts are read by answer_clean only for the kinds that have them.
+def response_save(*, attempt_id: int, question_id: int, answer: dict, candidate: User | None = None) -> Response:
+    """Autosave one answer. Refused with 409 once the attempt is submitted or past its deadline.
+    The hottest write of a timed assessment: one locked read of the attempt, one read of the
+    response with what answer_clean needs of its question (options and parts are read by
+    answer_clean only for the kinds that have them), one write."""
+    attempt = attempt_lock_open(attempt_id=attempt_id, candidate=candidate)
     response = (
-        Response.objects.select_related("question__code", "question__numeric")
+        Response.objects.select_related("question__code")
+        .only(*RESPONSE_FIELDS, "question__kind", "question__code__language", "question__code__other_languages")
         .filter(attempt=attempt, question_id=question_id)
         .first()
     )
@@ -145,8 +162,6 @@ def response_save(*, attempt_id: int, question_id: int, answer: dict) -> Respons
         response.graded_at = None
         response.save(update_fields=["answer", "score", "graded_at", "updated_at"])
     return response
-
-
 
 
 MAX_REPORT_S = 120  # the page reports every 15 s; a longer gap was not spent answering

@@ -4,10 +4,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.models import User
 from assessments import notify
 from assessments.models import Attempt, Question, Response, Submission
 from assessments.services.attempts import attempt_finalize_if_ready, attempt_rescore, response_score_from_submission
-from assessments.services.responses import answer_clean, attempt_lock_open
+from assessments.services.responses import RESPONSE_FIELDS, answer_clean, attempt_lock_open
 from common.exceptions import ApplicationError, NotFound
 
 # A candidate cannot flood the grading queue: further runs wait until earlier ones finish.
@@ -55,13 +56,15 @@ def submission_enqueue(*, submission: Submission) -> None:
 
 @transaction.atomic
 def submission_create(
-    *, attempt_id: int, question_id: int, kind: str, answer: dict, custom_input: str = ""
+    *, attempt_id: int, question_id: int, kind: str, answer: dict, custom_input: str = "", candidate: User | None = None
 ) -> Submission:
     """Run code on the sample tests (kind=run), and on the candidate's own input if given, or
-    submit it for grading on all tests (kind=submit)."""
-    attempt = attempt_lock_open(attempt_id=attempt_id)
+    submit it for grading on all tests (kind=submit). With `candidate`, only their own attempt."""
+    attempt = attempt_lock_open(attempt_id=attempt_id, candidate=candidate)
     response = (
         Response.objects.select_related("question__code")
+        .only(*RESPONSE_FIELDS, "question__kind", "question__code__language", "question__code__other_languages",
+              "question__code__style")
         .filter(attempt=attempt, question_id=question_id)
         .first()
     )

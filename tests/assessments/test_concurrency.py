@@ -4,10 +4,11 @@ database connection): on SQLite here and on PostgreSQL in the suite's second run
 import threading
 
 import pytest
-from django.db import connections
+from django.db import connection, connections, transaction
 
 from assessments.models import Attempt, Response, Submission
-from assessments.services import attempt_start, attempt_submit, response_save, submission_claim
+from assessments.services import attempt_start, attempt_submit, response_save, submission_claim, submission_create
+from assessments.services.responses import attempt_lock_open
 from common.exceptions import ApplicationError
 from tests.assessments.factories import assessment_with, code_question, invite, numeric_question
 
@@ -95,3 +96,46 @@ def test_only_one_worker_claims_a_submission():
     submission.refresh_from_db()
     assert (submission.status, submission.claims) == (Submission.Status.RUNNING, 1)
 
+
+
+CONTENDERS = {
+    "an autosave": lambda attempt, question: response_save(attempt_id=attempt.id, question_id=question.id,
+                                                            answer={"language": "python", "source": "x = 1"}),
+    "a Run": lambda attempt, question: submission_create(attempt_id=attempt.id, question_id=question.id,
+                                                         kind=Submission.Kind.RUN,
+                                                         answer={"language": "python", "source": "x = 1"}),
+    "a hand-in": lambda attempt, question: attempt_submit(attempt_id=attempt.id,
+                                                          submitted_by=Attempt.SubmittedBy.CANDIDATE),
+}
+
+
+@pytest.mark.parametrize("contender", CONTENDERS)
+def test_a_candidate_holding_their_attempt_does_not_hold_up_another_candidate_of_the_same_assessment(contender):
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite has one writer at a time; row locks are PostgreSQL's")
+    question = code_question()
+    assessment = assessment_with(question)
+    mine, _ = attempt_start(candidate=invite(assessment).candidate, assessment=assessment)
+    theirs, _ = attempt_start(candidate=invite(assessment).candidate, assessment=assessment)
+    held, release = threading.Event(), threading.Event()
+
+    def hold():  # one candidate's save, stopped while it holds its attempt's lock
+        try:
+            with transaction.atomic():
+                attempt_lock_open(attempt_id=mine.id)
+                held.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(10)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")  # a wait on the other's lock fails, not hangs
+            CONTENDERS[contender](theirs, question)
+    finally:
+        release.set()
+        holder.join(10)
