@@ -262,6 +262,8 @@ def main() -> int:
                              "before measuring")
     parser.add_argument("--judge-runs", type=int, default=10, help="direct judge timings per figure")
     parser.add_argument("--throughput-seconds", type=float, default=5.0, help="length of the bare judge throughput run")
+    parser.add_argument("--pg-stats", action="store_true",
+                        help="print the statements that cost PostgreSQL most during the burst (pg_stat_statements)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the logs and results (the temp dir) and print its path")
     args = parser.parse_args()
@@ -271,6 +273,8 @@ def main() -> int:
     if os.environ.get("PREP_LOAD_UNDER_PG") != "1":
         # Re-run under a private PostgreSQL; with-postgres.sh removes it when this returns.
         env = {**os.environ, "PREP_LOAD_UNDER_PG": "1"}
+        if args.pg_stats:
+            env["PREP_PG_OPTIONS"] = "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
         script = str(ROOT / "scripts" / "with-postgres.sh")
         os.execvpe(script, [script, sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]], env)
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
@@ -412,7 +416,10 @@ def run(args, workdir: Path, procs: list) -> int:
         busy = wait_quiet(args.quiet_wait)
         print(f"machine CPU busy {busy:.0%} over the last 3 s (waited up to {args.quiet_wait:.0f} s for < 30%)")
     judge_times = time_judge(fixture["question"], args.judge_runs)
+    before = cpu_snapshot(procs)
     bare = bare_throughput(fixture["question"], args.throughput_seconds)
+    bare["cpu_ms"] = (1000 * cpu_between(before, cpu_snapshot(procs))["components"]["bench (this process)"]
+                      / max(bare["graded"], 1))
 
     config = workdir / "config.json"
     results_path = workdir / "results.json"
@@ -456,7 +463,20 @@ def run(args, workdir: Path, procs: list) -> int:
 
     drained_in = drain(fixture["assessment"], timeout=240)
     report = check(results, fixture, workdir, load_started, load_ended)
+    if args.pg_stats:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            cursor.execute("SELECT pg_stat_statements_reset()")
+    before = cpu_snapshot(procs)
     burst = burst_throughput(fixture, timeout=300)
+    burst["cpu"] = cpu_between(before, cpu_snapshot(procs))["components"]
+    if args.pg_stats:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT calls, total_exec_time + total_plan_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 150) "
+                           "FROM pg_stat_statements ORDER BY 2 DESC LIMIT 25")
+            print("\n== PostgreSQL during the burst: statements by total time (calls, ms, statement)")
+            for calls, ms, query in cursor.fetchall():
+                print(f"  {calls:6d} {ms:9.1f}  {query}")
     dead = [p.name for p in procs if p is not locust and not p.alive]
     graded_by = {label: sum(1 for line in (workdir / f"{label}.log").read_text(errors="replace").splitlines()
                             if "Task assessments.submission_grade[" in line and "] succeeded" in line)
@@ -577,11 +597,13 @@ def bare_throughput(question, seconds: float) -> dict:
 
     _BARE_GRADE = judge_spec(question, run_only=False)
     connections.close_all()  # the forked processes never touch the database
-    rates = {}
+    rates = {"graded": 0}
     with multiprocessing.get_context("fork").Pool(2, initializer=_default_signals) as pool:
         for mode, prewarm in (("cold", False), ("prewarmed", True)):
             deadline = time.monotonic() + seconds
-            rates[mode] = sum(pool.map(_bare_worker, [(deadline, prewarm)] * 2)) / seconds
+            graded = sum(pool.map(_bare_worker, [(deadline, prewarm)] * 2))
+            rates[mode] = graded / seconds
+            rates["graded"] += graded
     return rates
 
 
@@ -778,6 +800,11 @@ def print_report(args, results, report, judge_times, bare, burst, drained_in, de
               f"{burst['rate']:.1f}/s = {throughput_ratio:.0%} of the bare judge")
     else:
         print(f"  the burst of {burst['count']} was not graded")
+    if burst["done"]:
+        cpu_ms = {name: 1000 * sec / burst["done"] for name, sec in burst["cpu"].items() if sec > 0}
+        print(f"  CPU per grading in the burst: {sum(cpu_ms.values()):.1f} ms ("
+              + ", ".join(f"{name} {ms:.1f}" for name, ms in sorted(cpu_ms.items(), key=lambda kv: -kv[1]))
+              + f"); the bare judge: {bare['cpu_ms']:.1f} ms (both modes, sandbox included)")
     print("  gradings per worker over the whole run (worker logs): "
           + ", ".join(f"{label} {n}" for label, n in graded_by.items()))
 

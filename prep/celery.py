@@ -42,3 +42,37 @@ def _survive_broker_loss() -> None:
 
 
 _survive_broker_loss()
+
+
+def _reuse_database_connections() -> None:
+    """Keep a worker's database connections between tasks, as the web tier keeps them between
+    requests (CONN_MAX_AGE, checked before reuse with CONN_HEALTH_CHECKS).
+
+    Celery's Django fixup closes every connection before and after every task (Celery 5.6 went
+    back to that, celery/celery#9824), so each grading opened a new PostgreSQL session: about
+    16 ms of PostgreSQL CPU per submission in bench/load.py's burst, more than the queries.
+    Celery's reason is a query cut short by the soft time limit's signal, which can leave a
+    connection that looks usable and is not; such a task ends in failure, so after any task
+    that did not succeed every connection is closed, as Celery does. After a successful one,
+    Django's own rule applies (close_old_connections: too old, or errors seen)."""
+    from celery import signals
+
+    app.conf["CELERY_DB_REUSE_MAX"] = 2**62  # the fixup then leaves connections alone (it reads this key)
+
+    @signals.task_prerun.connect(weak=False)
+    def before_task(**kwargs) -> None:
+        from django.db import close_old_connections
+
+        close_old_connections()
+
+    @signals.task_postrun.connect(weak=False)
+    def after_task(state=None, **kwargs) -> None:
+        from django.db import close_old_connections, connections
+
+        if state == "SUCCESS":
+            close_old_connections()
+        else:
+            connections.close_all()
+
+
+_reuse_database_connections()

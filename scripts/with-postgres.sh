@@ -3,7 +3,8 @@
 #   scripts/with-postgres.sh .venv/bin/python -m pytest tests/assessments
 # Starts a cluster in a temporary directory on a free loopback port (fsync off: test data only),
 # exports DATABASE_URL for the command, and removes everything afterwards, whatever happens.
-# Installs PostgreSQL from Debian's packages when run as root and it is missing.
+# Installs PostgreSQL from Debian's packages when run as root and it is missing. PREP_PG_OPTIONS adds
+# server options (e.g. "-c shared_preload_libraries=pg_stat_statements", as bench/load.py --pg-stats does).
 set -euo pipefail
 
 find_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
@@ -41,7 +42,7 @@ trap cleanup EXIT INT TERM
 "${AS[@]}" "$BIN/initdb" -D "$DIR/data" -U prep -A trust -E UTF8 --no-locale >"$DIR/initdb.log" 2>&1 \
   || { cat "$DIR/initdb.log" >&2; exit 1; }
 "${AS[@]}" "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
-  -o "-h 127.0.0.1 -p $PORT -k $DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+  -o "-h 127.0.0.1 -p $PORT -k $DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 ${PREP_PG_OPTIONS:-}" \
   start >/dev/null || { cat "$DIR/server.log" >&2; exit 1; }
 "${AS[@]}" "$BIN/createdb" -h 127.0.0.1 -p "$PORT" -U prep prep
 

@@ -1,9 +1,15 @@
 """The Celery configuration the grading flow relies on (DESIGN.md, CONVENTIONS.md)."""
 
+import pytest
+from celery import signals
 from django.conf import settings
+from django.db import connection
 
+from assessments.models import Submission
+from assessments.services import attempt_start, submission_create
 from assessments.tasks import submission_grade
 from prep.celery import app
+from tests.assessments.factories import SQUARE_SOLUTION, assessment_with, code_question, invite
 
 
 def test_beat_runs_the_reconciler_as_the_deadline_safety_net():
@@ -20,3 +26,44 @@ def test_grading_goes_to_its_own_queue_acked_late_with_a_soft_limit_under_the_ha
     assert settings.CELERY_WORKER_PREFETCH_MULTIPLIER == 1
     visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
     assert visibility > submission_grade.time_limit
+
+
+def database_sessions() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_keeps_its_database_connection_from_one_grading_to_the_next(celery_worker, wait_for):
+    if connection.vendor != "postgresql":
+        pytest.skip("opening an SQLite file costs next to nothing; a PostgreSQL session does not")
+    question = code_question()
+    assessment = assessment_with(question)
+    attempts = [attempt_start(candidate=invite(assessment).candidate, assessment=assessment)[0] for _ in range(6)]
+    before = database_sessions()
+
+    for attempt in attempts:  # one after the other: each grading is a task of its own
+        submission = submission_create(attempt_id=attempt.id, question_id=question.id, kind=Submission.Kind.SUBMIT,
+                                       answer={"language": "python", "source": SQUARE_SOLUTION})
+        wait_for(lambda: Submission.objects.filter(pk=submission.pk, status=Submission.Status.DONE).exists(),
+                 timeout=60, message="the verdict")
+
+    # The worker's two pool processes open one connection each at most; not one per grading.
+    assert database_sessions() - before <= 2
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("state", "kept"), [("SUCCESS", True), ("FAILURE", False), ("RETRY", False)])
+def test_after_a_task_the_database_connection_is_kept_only_if_the_task_succeeded(state, kept):
+    """A task cut short (the soft time limit's signal in the middle of a query, say) may leave a
+    connection that looks usable and is not: the next task starts on a new one."""
+    connection.ensure_connection()
+    opened = connection.connection
+
+    signals.task_postrun.send(sender=submission_grade, task_id="t", task=submission_grade, state=state)
+
+    assert (connection.connection is opened) is kept
+
