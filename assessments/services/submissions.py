@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from assessments import notify
-from assessments.models import Attempt, Question, Response, Submission
+from assessments.models import Attempt, CodeSpec, Question, Response, Submission
 from assessments.services.attempts import attempt_finalize_if_ready, attempt_rescore, response_score_from_submission
 from assessments.services.responses import RESPONSE_FIELDS, answer_clean, attempt_lock_open
 from common.exceptions import ApplicationError, NotFound
@@ -95,6 +95,12 @@ def submission_create(
     return submission
 
 
+# What grading reads of a claimed submission: what it runs, and its question's code spec whole
+# (selectors.code_judge_input), never the question's texts.
+CLAIMED_FIELDS = ("id", "kind", "language", "source", "custom_input", "attempt_id", "question_id", "question__id",
+                  *(f"question__code__{f.name}" for f in CodeSpec._meta.concrete_fields))
+
+
 def submission_claim(*, submission_id: int) -> Submission | None:
     """Take a queued submission for grading. None when another worker has it or it is gone."""
     claimed = Submission.objects.filter(pk=submission_id, status=Submission.Status.QUEUED).update(
@@ -102,7 +108,7 @@ def submission_claim(*, submission_id: int) -> Submission | None:
     )
     if not claimed:
         return None
-    return Submission.objects.select_related("question__code").get(pk=submission_id)
+    return Submission.objects.select_related("question__code").only(*CLAIMED_FIELDS).get(pk=submission_id)
 
 
 @transaction.atomic
@@ -120,7 +126,8 @@ def submission_complete(*, submission_id: int, result: dict) -> bool:
     if not written:
         return False
     _announce(submission_id)
-    submission = Submission.objects.get(pk=submission_id)
+    submission = Submission.objects.only("id", "kind", "attempt_id", "question_id", "source", "score",
+                                         "finished_at").get(pk=submission_id)
     if submission.kind == Submission.Kind.SUBMIT:
         attempt = Attempt.objects.select_for_update().get(pk=submission.attempt_id)
         response = Response.objects.get(attempt=attempt, question_id=submission.question_id)
