@@ -5,7 +5,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from assessments.models import Attempt, Question, Response
+from assessments.models import Attempt, CodeSpec, Question, Response
+from common.db import Compiled, loaded
 from common.exceptions import ApplicationError, Conflict, NotFound
 
 MAX_SOURCE_BYTES = 64 * 1024
@@ -23,23 +24,35 @@ def attempt_lock_open(*, attempt_id: int, candidate: User | None = None) -> Atte
     Only the attempt's row is locked, never its assessment's: every candidate of an assessment
     saves answers at once, and they must not wait for each other."""
     attempt = Attempt.objects.select_for_update(of=("self",)).filter(pk=attempt_id).first()
-    if candidate is not None and (attempt is None or attempt.candidate_id != candidate.id):
+    _refuse_unless_open(attempt_id, attempt and (attempt.candidate_id, attempt.state, attempt.deadline,
+                                                 attempt.submitted_at), candidate)
+    return attempt
+
+
+# attempt_lock_open for the autosave: the same lock and checks, on a statement compiled once.
+_OPEN_ATTEMPT = Compiled(lambda attempt_id: Attempt.objects.select_for_update(of=("self",)).filter(pk=attempt_id)
+                         .values_list("candidate_id", "state", "deadline", "submitted_at"), -1)
+
+
+def _refuse_unless_open(attempt_id: int, row: tuple | None, candidate: User | None) -> None:
+    """row: the attempt's (candidate_id, state, deadline, submitted_at), None if there is none."""
+    if candidate is not None and (row is None or row[0] != candidate.id):
         from assessments.selectors import attempt_get_for_user
 
         attempt_get_for_user(user=candidate, attempt_id=attempt_id, to_change=True)  # raises
-    if attempt is None:
+    if row is None:
         raise NotFound("Attempt not found.")
-    if attempt.state != Attempt.State.IN_PROGRESS:
+    _, state, deadline, submitted_at = row
+    if state != Attempt.State.IN_PROGRESS:
         raise Conflict(
             "This attempt has been submitted; answers can no longer be changed.",
-            {"state": attempt.state, "submitted_at": attempt.submitted_at.isoformat() if attempt.submitted_at else None},
+            {"state": state, "submitted_at": submitted_at.isoformat() if submitted_at else None},
         )
-    if timezone.now() >= attempt.deadline:
+    if timezone.now() >= deadline:
         raise Conflict(
             "Time is up for this attempt; answers can no longer be changed.",
-            {"state": attempt.state, "deadline": attempt.deadline.isoformat()},
+            {"state": state, "deadline": deadline.isoformat()},
         )
-    return attempt
 
 
 def answer_clean(*, question: Question, answer: dict) -> dict:
@@ -140,28 +153,41 @@ def _as_int(value) -> int | None:
         return None
 
 
+# What an autosave reads of the response and of its question (answer_clean reads options and
+# parts itself, only for the kinds that have them).
+_SAVED_RESPONSE = Compiled(
+    lambda attempt_id, question_id: Response.objects.filter(attempt_id=attempt_id, question_id=question_id)
+    .values_list("id", "answer", "updated_at", "question__kind", "question__code__id",
+                 "question__code__language", "question__code__other_languages"),
+    -1, -2,
+)
+
+
 @transaction.atomic
 def response_save(*, attempt_id: int, question_id: int, answer: dict, candidate: User | None = None) -> Response:
     """Autosave one answer. Refused with 409 once the attempt is submitted or past its deadline.
-    The hottest write of a timed assessment: one locked read of the attempt, one read of the
-    response with what answer_clean needs of its question (options and parts are read by
-    answer_clean only for the kinds that have them), one write."""
-    attempt = attempt_lock_open(attempt_id=attempt_id, candidate=candidate)
-    response = (
-        Response.objects.select_related("question__code")
-        .only(*RESPONSE_FIELDS, "question__kind", "question__code__language", "question__code__other_languages")
-        .filter(attempt=attempt, question_id=question_id)
-        .first()
-    )
-    if response is None:
+
+    The hottest write of a timed assessment, so it runs two statements compiled once (the
+    locked attempt, then the response with what answer_clean needs of its question) and writes
+    only a changed answer. The response is read after the lock is held: it is the latest one."""
+    _refuse_unless_open(attempt_id, _OPEN_ATTEMPT.first(attempt_id), candidate)
+    row = _SAVED_RESPONSE.first(attempt_id, question_id)
+    if row is None:
         raise NotFound("This question is not part of the attempt.")
-    cleaned = answer_clean(question=response.question, answer=answer)
-    if cleaned != response.answer:
-        response.answer = cleaned
-        response.score = None  # a changed answer is graded afresh
-        response.graded_at = None
-        response.save(update_fields=["answer", "score", "graded_at", "updated_at"])
-    return response
+    response_id, stored, updated_at, kind, code_id, language, other_languages = row
+    # The question as answer_clean sees it; the fields it does not read stay deferred (read on use).
+    question = loaded(Question, id=question_id, kind=kind)
+    if code_id is not None:
+        Question.code.related.set_cached_value(question, loaded(
+            CodeSpec, id=code_id, question_id=question_id, language=language, other_languages=other_languages))
+    cleaned = answer_clean(question=question, answer=answer)
+    if cleaned != stored:
+        updated_at = timezone.now()
+        # A changed answer is graded afresh.
+        Response.objects.filter(pk=response_id).update(answer=cleaned, score=None, graded_at=None,
+                                                       updated_at=updated_at)
+    return loaded(Response, id=response_id, attempt_id=attempt_id, question_id=question_id, answer=cleaned,
+                  updated_at=updated_at)
 
 
 MAX_REPORT_S = 120  # the page reports every 15 s; a longer gap was not spent answering

@@ -1,0 +1,75 @@
+"""Statements compiled once and run with new parameters; instances loaded with a few fields."""
+
+import threading
+
+import pytest
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
+
+from assessments.models import Question
+from common.db import Compiled, loaded
+from tests.assessments.factories import QuestionFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BY_SLUG = Compiled(lambda slug, points: Question.objects.filter(slug=slug, points__gte=points)
+                   .values_list("id", "slug", "created_at", "hints"), "<slug>", -1.5)
+
+
+def test_a_compiled_statement_returns_what_the_orm_returns_for_new_parameters():
+    first = QuestionFactory(slug="first", points=2, hints=["look at a"])
+    second = QuestionFactory(slug="second", points=1, hints=[])
+
+    assert BY_SLUG.first("first", 1) == Question.objects.values_list("id", "slug", "created_at", "hints").get(pk=first.pk)
+    assert BY_SLUG.rows("second", 0) == [(second.pk, "second", second.created_at, [])]
+    assert BY_SLUG.first("second", 5) is None
+
+
+def test_a_compiled_statement_is_one_query_and_parameters_are_never_spliced_into_it():
+    QuestionFactory(slug="first", points=2)
+    BY_SLUG.first("first", 0)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert BY_SLUG.first("x' OR '1'='1", 0) is None
+
+    assert len(queries.captured_queries) == 1
+
+
+def test_each_thread_compiles_for_its_own_connection():
+    question = QuestionFactory(slug="first", points=2)
+    found = []
+
+    def read():
+        try:
+            found.append(BY_SLUG.first("first", 0)[0])
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=read) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+
+    assert found == [question.pk] * 3
+
+
+def test_placeholders_must_stand_for_every_parameter():
+    with pytest.raises(ValueError):
+        Compiled(lambda slug: Question.objects.filter(slug=slug), "a", "a")
+    unplaced = Compiled(lambda slug: Question.objects.filter(slug=slug, points=3).values_list("id"), "<slug>")
+    with pytest.raises(ValueError, match="not placeholders"):
+        unplaced.first("x")
+
+
+def test_a_loaded_instance_reads_its_other_fields_when_used_never_defaults():
+    question = QuestionFactory(slug="first", title="The real title")
+
+    partial = loaded(Question, id=question.pk, kind=question.kind)
+
+    assert partial.kind == question.kind
+    with CaptureQueriesContext(connection) as queries:
+        assert partial.title == "The real title"
+    assert len(queries.captured_queries) == 1
+    with pytest.raises(ValueError):
+        loaded(Question, id=1, no_such_field=2)
