@@ -170,8 +170,15 @@ def attempt_responses(*, attempt: Attempt) -> list[Response]:
     return responses
 
 
+# What reading a submission shows (apis.submission_payload) and who may read it: not the source
+# (the candidate has it), nor anything of the question (the poll of every Run reads this).
+SUBMISSION_READ_FIELDS = ("id", "attempt_id", "question_id", "kind", "language", "status", "verdict", "score",
+                          "created_at", "finished_at", "error", "custom_input", "results", "attempt__candidate_id")
+
+
 def submission_get_for_user(*, user: User, submission_id: int) -> Submission:
-    submission = Submission.objects.select_related("attempt", "question").filter(pk=submission_id).first()
+    submission = (Submission.objects.select_related("attempt").only(*SUBMISSION_READ_FIELDS)
+                  .filter(pk=submission_id).first())
     if submission is None or (submission.attempt.candidate_id != user.id
                               and not user.has_perm("assessments.view_submission")):
         raise NotFound("Submission not found.")

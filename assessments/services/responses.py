@@ -12,8 +12,6 @@ from common.exceptions import ApplicationError, Conflict, NotFound
 MAX_SOURCE_BYTES = 64 * 1024
 MAX_SHORT_TEXT = 1000
 MAX_FREE_TEXT = 20000
-# What an answer's save reads and writes of its response (and the API returns).
-RESPONSE_FIELDS = ("id", "attempt_id", "question_id", "answer", "score", "graded_at", "updated_at")
 
 
 def attempt_lock_open(*, attempt_id: int, candidate: User | None = None) -> Attempt:
@@ -29,7 +27,7 @@ def attempt_lock_open(*, attempt_id: int, candidate: User | None = None) -> Atte
     return attempt
 
 
-# attempt_lock_open for the autosave: the same lock and checks, on a statement compiled once.
+# attempt_lock_open's lock and checks, on a statement compiled once (see response_lock_open).
 _OPEN_ATTEMPT = Compiled(lambda attempt_id: Attempt.objects.select_for_update(of=("self",)).filter(pk=attempt_id)
                          .values_list("candidate_id", "state", "deadline", "submitted_at"), -1)
 
@@ -153,41 +151,50 @@ def _as_int(value) -> int | None:
         return None
 
 
-# What an autosave reads of the response and of its question (answer_clean reads options and
-# parts itself, only for the kinds that have them).
-_SAVED_RESPONSE = Compiled(
+# What a save reads of the response and of its question (answer_clean reads options and parts
+# itself, only for the kinds that have them; a Run also needs the code's style).
+_OPEN_RESPONSE = Compiled(
     lambda attempt_id, question_id: Response.objects.filter(attempt_id=attempt_id, question_id=question_id)
-    .values_list("id", "answer", "updated_at", "question__kind", "question__code__id",
+    .values_list("id", "answer", "updated_at", "question__kind", "question__code__id", "question__code__style",
                  "question__code__language", "question__code__other_languages"),
     -1, -2,
 )
 
 
-@transaction.atomic
-def response_save(*, attempt_id: int, question_id: int, answer: dict, candidate: User | None = None) -> Response:
-    """Autosave one answer. Refused with 409 once the attempt is submitted or past its deadline.
-
-    The hottest write of a timed assessment, so it runs two statements compiled once (the
-    locked attempt, then the response with what answer_clean needs of its question) and writes
-    only a changed answer. The response is read after the lock is held: it is the latest one."""
+def response_lock_open(*, attempt_id: int, question_id: int, candidate: User | None = None) -> Response:
+    """attempt_lock_open for the hottest writes (autosave, Run, Submit): the same lock and
+    checks, then the response, read once the lock is held (so the latest), with its question as
+    answer_clean sees it. Two statements compiled once per thread; fields not read stay deferred."""
     _refuse_unless_open(attempt_id, _OPEN_ATTEMPT.first(attempt_id), candidate)
-    row = _SAVED_RESPONSE.first(attempt_id, question_id)
+    row = _OPEN_RESPONSE.first(attempt_id, question_id)
     if row is None:
         raise NotFound("This question is not part of the attempt.")
-    response_id, stored, updated_at, kind, code_id, language, other_languages = row
-    # The question as answer_clean sees it; the fields it does not read stay deferred (read on use).
+    response_id, answer, updated_at, kind, code_id, style, language, other_languages = row
     question = loaded(Question, id=question_id, kind=kind)
     if code_id is not None:
         Question.code.related.set_cached_value(question, loaded(
-            CodeSpec, id=code_id, question_id=question_id, language=language, other_languages=other_languages))
-    cleaned = answer_clean(question=question, answer=answer)
-    if cleaned != stored:
-        updated_at = timezone.now()
-        # A changed answer is graded afresh.
-        Response.objects.filter(pk=response_id).update(answer=cleaned, score=None, graded_at=None,
-                                                       updated_at=updated_at)
-    return loaded(Response, id=response_id, attempt_id=attempt_id, question_id=question_id, answer=cleaned,
-                  updated_at=updated_at)
+            CodeSpec, id=code_id, question_id=question_id, style=style, language=language,
+            other_languages=other_languages))
+    response = loaded(Response, id=response_id, attempt_id=attempt_id, question_id=question_id, answer=answer,
+                      updated_at=updated_at)
+    Response.question.field.set_cached_value(response, question)
+    return response
+
+
+def response_answer_set(*, response: Response, answer: dict) -> None:
+    """Store a changed answer (graded afresh); an unchanged one is left as it is, score and all."""
+    if answer != response.answer:
+        response.answer, response.updated_at = answer, timezone.now()
+        Response.objects.filter(pk=response.pk).update(answer=answer, score=None, graded_at=None,
+                                                       updated_at=response.updated_at)
+
+
+@transaction.atomic
+def response_save(*, attempt_id: int, question_id: int, answer: dict, candidate: User | None = None) -> Response:
+    """Autosave one answer. Refused with 409 once the attempt is submitted or past its deadline."""
+    response = response_lock_open(attempt_id=attempt_id, question_id=question_id, candidate=candidate)
+    response_answer_set(response=response, answer=answer_clean(question=response.question, answer=answer))
+    return response
 
 
 MAX_REPORT_S = 120  # the page reports every 15 s; a longer gap was not spent answering

@@ -8,8 +8,8 @@ from accounts.models import User
 from assessments import notify
 from assessments.models import Attempt, CodeSpec, Question, Response, Submission
 from assessments.services.attempts import attempt_finalize_if_ready, attempt_rescore, response_score_from_submission
-from assessments.services.responses import RESPONSE_FIELDS, answer_clean, attempt_lock_open
-from common.exceptions import ApplicationError, NotFound
+from assessments.services.responses import answer_clean, response_answer_set, response_lock_open
+from common.exceptions import ApplicationError
 
 # A candidate cannot flood the grading queue: further runs wait until earlier ones finish.
 MAX_PENDING_PER_ATTEMPT = 3
@@ -60,16 +60,7 @@ def submission_create(
 ) -> Submission:
     """Run code on the sample tests (kind=run), and on the candidate's own input if given, or
     submit it for grading on all tests (kind=submit). With `candidate`, only their own attempt."""
-    attempt = attempt_lock_open(attempt_id=attempt_id, candidate=candidate)
-    response = (
-        Response.objects.select_related("question__code")
-        .only(*RESPONSE_FIELDS, "question__kind", "question__code__language", "question__code__other_languages",
-              "question__code__style")
-        .filter(attempt=attempt, question_id=question_id)
-        .first()
-    )
-    if response is None:
-        raise NotFound("This question is not part of the attempt.")
+    response = response_lock_open(attempt_id=attempt_id, question_id=question_id, candidate=candidate)
     question = response.question
     if question.kind != Question.Kind.CODE:
         raise ApplicationError("Only code questions can be run or submitted.")
@@ -78,17 +69,16 @@ def submission_create(
         raise ApplicationError("Write some code first.")
     custom_input = custom_input_clean(question=question, kind=kind, text=custom_input)
     pending = Submission.objects.filter(
-        attempt=attempt, status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING]
+        attempt_id=attempt_id, status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING]
     ).count()
     if pending >= MAX_PENDING_PER_ATTEMPT:
         raise ApplicationError(
             "Earlier runs are still being graded; try again in a moment.", {"pending": pending}, status=429
         )
-    if kind == Submission.Kind.SUBMIT and cleaned != response.answer:
-        response.answer, response.score, response.graded_at = cleaned, None, None
-        response.save(update_fields=["answer", "score", "graded_at", "updated_at"])
+    if kind == Submission.Kind.SUBMIT:
+        response_answer_set(response=response, answer=cleaned)
     submission = Submission.objects.create(
-        attempt=attempt, question=question, kind=kind, language=cleaned["language"], source=cleaned["source"],
+        attempt_id=attempt_id, question=question, kind=kind, language=cleaned["language"], source=cleaned["source"],
         custom_input=custom_input,
     )
     submission_enqueue(submission=submission)
