@@ -150,8 +150,13 @@ def attempt_submit(*, attempt_id: int, submitted_by: str) -> Attempt:
     return attempt
 
 
+def submission_points(*, max_score: float, score: float | None) -> float:
+    """What a graded submission is worth on its response: its share (0-1) of the points."""
+    return round(max_score * (score or 0.0), 6)
+
+
 def response_score_from_submission(*, response: Response, submission: Submission) -> None:
-    response.score = round(response.max_score * (submission.score or 0.0), 6)
+    response.score = submission_points(max_score=response.max_score, score=submission.score)
     response.graded_at = submission.finished_at or timezone.now()
     response.save(update_fields=["score", "graded_at", "updated_at"])
 

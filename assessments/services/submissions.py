@@ -7,8 +7,9 @@ from django.utils import timezone
 from accounts.models import User
 from assessments import notify
 from assessments.models import Attempt, CodeSpec, Question, Response, Submission
-from assessments.services.attempts import attempt_finalize_if_ready, attempt_rescore, response_score_from_submission
+from assessments.services.attempts import attempt_finalize_if_ready, attempt_rescore, submission_points
 from assessments.services.responses import answer_clean, response_answer_set, response_lock_open
+from common.db import Compiled, loaded
 from common.exceptions import ApplicationError
 
 # A candidate cannot flood the grading queue: further runs wait until earlier ones finish.
@@ -86,9 +87,12 @@ def submission_create(
 
 
 # What grading reads of a claimed submission: what it runs, and its question's code spec whole
-# (selectors.code_judge_input), never the question's texts.
-CLAIMED_FIELDS = ("id", "kind", "language", "source", "custom_input", "attempt_id", "question_id", "question__id",
-                  *(f"question__code__{f.name}" for f in CodeSpec._meta.concrete_fields))
+# (selectors.code_judge_input), never the question's texts. A statement compiled once: the
+# grading worker's own hot path.
+_CLAIMED_SUBMISSION = ("id", "kind", "language", "source", "custom_input", "attempt_id", "question_id")
+_CLAIMED_SPEC = tuple(f.attname for f in CodeSpec._meta.concrete_fields)
+_CLAIMED = Compiled(lambda submission_id: Submission.objects.filter(pk=submission_id).values_list(
+    *_CLAIMED_SUBMISSION, *(f"question__code__{name}" for name in _CLAIMED_SPEC)), -1)
 
 
 def submission_claim(*, submission_id: int) -> Submission | None:
@@ -96,35 +100,53 @@ def submission_claim(*, submission_id: int) -> Submission | None:
     claimed = Submission.objects.filter(pk=submission_id, status=Submission.Status.QUEUED).update(
         status=Submission.Status.RUNNING, started_at=timezone.now(), claims=F("claims") + 1
     )
-    if not claimed:
+    row = _CLAIMED.first(submission_id) if claimed else None
+    if row is None:
         return None
-    return Submission.objects.select_related("question__code").only(*CLAIMED_FIELDS).get(pk=submission_id)
+    submission = loaded(Submission, **dict(zip(_CLAIMED_SUBMISSION, row)))
+    question = loaded(Question, id=submission.question_id)
+    spec = dict(zip(_CLAIMED_SPEC, row[len(_CLAIMED_SUBMISSION):]))
+    if spec["id"] is not None:
+        Question.code.related.set_cached_value(question, loaded(CodeSpec, **spec))
+    Submission.question.field.set_cached_value(submission, question)
+    return submission
+
+
+# What recording a verdict reads: the submission's own facts, the attempt's state (under its
+# lock) and the response it may score. Compiled once, as the claim.
+_COMPLETED = Compiled(lambda submission_id: Submission.objects.filter(pk=submission_id).values_list(
+    "kind", "attempt_id", "question_id", "source"), -1)
+_ATTEMPT_STATE_LOCKED = Compiled(lambda attempt_id: Attempt.objects.select_for_update(of=("self",))
+                                 .filter(pk=attempt_id).values_list("state"), -1)
+_SCORED_RESPONSE = Compiled(lambda attempt_id, question_id: Response.objects.filter(
+    attempt_id=attempt_id, question_id=question_id).values_list("id", "answer", "max_score", "reviewed_by_id"), -1, -2)
 
 
 @transaction.atomic
 def submission_complete(*, submission_id: int, result: dict) -> bool:
-    """Record the judge's result. Only the worker holding the claim can write it (running → done)."""
+    """Record the judge's result. Only the worker holding the claim can write it (running → done).
+    A Submit scores its response if the response still holds that code and nobody reviewed it."""
     now = timezone.now()
+    score = min(max(float(result["score"]), 0.0), 1.0)
     written = Submission.objects.filter(pk=submission_id, status=Submission.Status.RUNNING).update(
-        status=Submission.Status.DONE,
-        verdict=result["verdict"],
-        score=min(max(float(result["score"]), 0.0), 1.0),
-        results=result,
-        finished_at=now,
+        status=Submission.Status.DONE, verdict=result["verdict"], score=score, results=result, finished_at=now,
         error="",
     )
     if not written:
         return False
     _announce(submission_id)
-    submission = Submission.objects.only("id", "kind", "attempt_id", "question_id", "source", "score",
-                                         "finished_at").get(pk=submission_id)
-    if submission.kind == Submission.Kind.SUBMIT:
-        attempt = Attempt.objects.select_for_update().get(pk=submission.attempt_id)
-        response = Response.objects.get(attempt=attempt, question_id=submission.question_id)
-        if response.answer.get("source") == submission.source and response.reviewed_by_id is None:
-            response_score_from_submission(response=response, submission=submission)
-            if attempt.state == Attempt.State.GRADED:
-                attempt_rescore(attempt=attempt)  # a Submit that finished after the hand-in
+    kind, attempt_id, question_id, source = _COMPLETED.first(submission_id)
+    if kind != Submission.Kind.SUBMIT:
+        return True
+    (state,) = _ATTEMPT_STATE_LOCKED.first(attempt_id)
+    response_id, answer, max_score, reviewed_by_id = _SCORED_RESPONSE.first(attempt_id, question_id)
+    if answer.get("source") == source and reviewed_by_id is None:
+        Response.objects.filter(pk=response_id).update(score=submission_points(max_score=max_score, score=score),
+                                                       graded_at=now, updated_at=now)
+        if state != Attempt.State.IN_PROGRESS:  # a Submit that finished after the hand-in
+            attempt = Attempt.objects.get(pk=attempt_id)  # locked above
+            if state == Attempt.State.GRADED:
+                attempt_rescore(attempt=attempt)
             else:
                 attempt_finalize_if_ready(attempt=attempt)
     return True
