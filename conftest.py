@@ -73,8 +73,11 @@ def celery_worker(redis_url, django_db_setup, django_db_blocker, tmp_path_factor
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"the Celery worker exited early:\n{log.read_text()[-4000:]}")
-        if celery_app.control.ping(timeout=0.5):
-            break
+        # A fresh broker connection: a pooled one idle longer than the test Redis's client timeout
+        # (30 s) has been closed by the server.
+        with celery_app.connection_for_write() as broker:
+            if celery_app.control.ping(timeout=0.5, connection=broker):
+                break
     else:
         proc.kill()
         pytest.fail(f"the Celery worker did not come up:\n{log.read_text()[-4000:]}")
