@@ -3,7 +3,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -14,6 +14,7 @@ from assessments.models import (
     AssessmentDraw,
     AssessmentQuestion,
     Attempt,
+    CodeSpec,
     CodeTest,
     IntegrityEvent,
     Invitation,
@@ -26,6 +27,7 @@ from assessments.models import (
     Submission,
 )
 from assessments.variants import dataset_preview, variant_apply
+from common.db import Compiled
 from common.exceptions import ApplicationError, Conflict, NotFound
 
 
@@ -141,22 +143,25 @@ def attempt_get_for_user(*, user: User, attempt_id: int, to_change: bool = False
 def attempt_responses(*, attempt: Attempt) -> list[Response]:
     """Responses in the attempt's order (shuffled per attempt if the assessment says so), with
     everything a candidate-facing page shows; `question.display_options` is the option order."""
-    responses = (
-        Response.objects.filter(attempt=attempt)
-        .select_related("question__code", "question__numeric", "variant", "reviewed_by")
-        .prefetch_related(
-            "question__skills",
-            "question__parts",
-            Prefetch("question__options", queryset=Option.objects.order_by("order", "id")),
-            Prefetch("question__code_tests", queryset=CodeTest.objects.filter(is_sample=True), to_attr="sample_tests"),
-            Prefetch(
-                "question__program_tests",
-                queryset=ProgramTest.objects.filter(is_sample=True),
-                to_attr="sample_program_tests",
-            ),
-        )
+    responses = sorted(
+        Response.objects.filter(attempt=attempt).select_related("question__code", "question__numeric", "variant",
+                                                                "reviewed_by"),
+        key=lambda r: (r.position, r.id),
     )
-    responses = sorted(responses, key=lambda r: (r.position, r.id))
+    # Only what the attempt's kinds of question show: each lookup is a query (starting an attempt).
+    kinds = {r.question.kind for r in responses}
+    styles = {r.question.code.style for r in responses
+              if r.question.kind == Question.Kind.CODE and hasattr(r.question, "code")}
+    lookups = ["question__skills", Prefetch("question__options", queryset=Option.objects.order_by("order", "id"))]
+    if Question.Kind.DATA_ANALYSIS in kinds:
+        lookups.append("question__parts")
+    if CodeSpec.Style.FUNCTION in styles:
+        lookups.append(Prefetch("question__code_tests", queryset=CodeTest.objects.filter(is_sample=True),
+                                to_attr="sample_tests"))
+    if styles - {CodeSpec.Style.FUNCTION}:
+        lookups.append(Prefetch("question__program_tests", queryset=ProgramTest.objects.filter(is_sample=True),
+                                to_attr="sample_program_tests"))
+    prefetch_related_objects(responses, *lookups)
     for response in responses:
         options = list(response.question.options.all())
         if attempt.assessment.shuffle_options:  # by family: a new version keeps the attempt's order
@@ -217,6 +222,15 @@ def submission_judge_input(*, submission: Submission) -> dict:
     return data
 
 
+# A function question's tests as the judge gets them; every grading reads them (compiled once).
+_FUNCTION_TEST_KEYS = ("name", "args", "expected", "weight", "sample", "feedback", "hint")
+_FUNCTION_TEST_FIELDS = ("name", "args", "expected", "weight", "is_sample", "feedback", "hint")
+_FUNCTION_TESTS = Compiled(lambda question_id: CodeTest.objects.filter(question_id=question_id)
+                           .order_by("order", "id").values_list(*_FUNCTION_TEST_FIELDS), -1)
+_SAMPLE_FUNCTION_TESTS = Compiled(lambda question_id: CodeTest.objects.filter(question_id=question_id, is_sample=True)
+                                  .order_by("order", "id").values_list(*_FUNCTION_TEST_FIELDS), -1)
+
+
 def code_judge_input(*, question: Question, language: str, source: str, run_only: bool = False) -> dict:
     spec = question.code
     data = {
@@ -230,16 +244,8 @@ def code_judge_input(*, question: Question, language: str, source: str, run_only
         "output_kb": spec.output_kb,
     }
     if spec.style == spec.Style.FUNCTION:
-        tests = CodeTest.objects.filter(question_id=question.id).order_by("order", "id")
-        if run_only:
-            tests = tests.filter(is_sample=True)
-        data["tests"] = [
-            {
-                "name": t.name, "args": t.args, "expected": t.expected, "weight": t.weight, "sample": t.is_sample,
-                "feedback": t.feedback, "hint": t.hint,
-            }
-            for t in tests
-        ]
+        tests = (_SAMPLE_FUNCTION_TESTS if run_only else _FUNCTION_TESTS).rows(question.id)
+        data["tests"] = [dict(zip(_FUNCTION_TEST_KEYS, row)) for row in tests]
         return data
     tests = ProgramTest.objects.filter(question_id=question.id).order_by("order", "id")
     if run_only:
