@@ -56,9 +56,7 @@ def main() -> int:
 def start_redis(workdir: Path) -> subprocess.Popen:
     import socket
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = LOAD.free_port()
     proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                              "--appendonly", "no", "--dir", str(workdir)], stdout=subprocess.DEVNULL)
     os.environ["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
@@ -72,32 +70,40 @@ def start_redis(workdir: Path) -> subprocess.Popen:
     raise SystemExit("redis-server did not start")
 
 
+def _bench_load():
+    """bench/load.py as a module (its make_fixture, /proc readers and free_port), not bench/ on the path."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_load", ROOT / "bench" / "load.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+LOAD = _bench_load()
+
+
 def postgres_cpu() -> float:
     """CPU seconds of every visible PostgreSQL process (the server is ours alone)."""
-    total = 0
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    raw = f.read()
-            except OSError:
-                continue
-            if raw[raw.index("(") + 1:raw.rindex(")")] == "postgres":
-                total += sum(int(x) for x in raw.rsplit(")", 1)[1].split()[11:15])
-    return total / os.sysconf("SC_CLK_TCK")
+    return sum(cpu for _, comm, cpu in LOAD._proc_stats().values() if comm == "postgres")
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of a process and its live descendants (gunicorn's workers run throughout)."""
+    from judge.sandbox.processes import descendants
+
+    stats = LOAD._proc_stats()
+    return sum(stats[p][2] for p in (pid, *descendants(pid)) if p in stats)
 
 
 def through_gunicorn(args, workdir: Path, token: str, state: dict, results: dict) -> None:
     """Sequential requests on one kept-alive connection; gunicorn's CPU (all its processes) per request."""
     import http.client
-    import socket
 
     from django.db import connections
 
     connections.close_all()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = LOAD.free_port()
     # gunicorn serves prep.urls plus the bare view, from modules written next to it.
     (workdir / "bench_web_urls_module.py").write_text(URLS_MODULE)
     (workdir / "bench_web_wsgi.py").write_text(WSGI_MODULE)
@@ -166,27 +172,6 @@ settings.ROOT_URLCONF = os.environ["DJANGO_ROOT_URLCONF_BENCH"]
 """
 
 
-def tree_cpu(pid: int) -> float:
-    """CPU seconds of a process and its descendants (live ones: gunicorn's workers run throughout)."""
-    stats, children = {}, {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    raw = f.read()
-            except OSError:
-                continue
-            fields = raw.rsplit(")", 1)[1].split()
-            stats[int(entry)] = sum(int(x) for x in fields[11:15])
-            children.setdefault(int(fields[1]), []).append(int(entry))
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        total += stats.get(current, 0)
-        todo.extend(children.get(current, []))
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 def profile(work, runs: int, offset: int) -> None:
     import cProfile
     import pstats
@@ -217,12 +202,7 @@ def run(args, workdir: Path) -> int:
     from rest_framework.response import Response
     from rest_framework.views import APIView
 
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("bench_load", ROOT / "bench" / "load.py")
-    load = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(load)
-    make_fixture = load.make_fixture
+    make_fixture = LOAD.make_fixture
 
     class BareApi(APIView):
         """The limit: the same middleware, token authentication and renderer; no work."""
