@@ -13,8 +13,7 @@ limits never shape the load, and keeps the cap of pending runs per attempt as it
 
 Then: one timed assessment (two numeric, a single- and a multiple-choice question, and a Python
 function question) and --users invited candidates with API tokens, made through the ORM; the
-judge timed directly on that question in this process (the limit of a verdict's latency), and
-the bare judge's throughput with two processes (the limit of the workers' throughput); locust,
+judge timed directly on that question in this process (the limit of a verdict's latency); locust,
 headless (bench/locustfile.py): each candidate starts the attempt, autosaves an answer every
 2-4 s and, about --code-actions times per run, Runs and then Submits right or wrong code,
 long-polling GET /api/submissions/{id}/?wait=10 until it is done, as the page does (the server
@@ -23,7 +22,8 @@ answers as soon as the worker announces the verdict).
 Afterwards, with the load stopped and the grading queue drained: every autosave that got a 200
 (and every Submit that got a 202) must be the answer in the database, every submission that got
 a 202 must be done with a verdict; then a burst of one Submit per candidate measures the two
-workers' grading throughput against the bare judge's.
+workers' grading throughput against the bare judge's, measured right after it (two processes
+judging the same Submit back to back: the limit of the workers' throughput).
 Targets: zero lost answers, zero lost submissions, zero 5xx, autosave p95 < 100 ms,
 submission-to-verdict p50 < 1.5x the judge's own time, grading throughput >= 70% of the bare
 judge's. Exit status 1 when one misses it."""
@@ -416,10 +416,6 @@ def run(args, workdir: Path, procs: list) -> int:
         busy = wait_quiet(args.quiet_wait)
         print(f"machine CPU busy {busy:.0%} over the last 3 s (waited up to {args.quiet_wait:.0f} s for < 30%)")
     judge_times = time_judge(fixture["question"], args.judge_runs)
-    before = cpu_snapshot(procs)
-    bare = bare_throughput(fixture["question"], args.throughput_seconds)
-    bare["cpu_ms"] = (1000 * cpu_between(before, cpu_snapshot(procs))["components"]["bench (this process)"]
-                      / max(bare["graded"], 1))
 
     config = workdir / "config.json"
     results_path = workdir / "results.json"
@@ -477,6 +473,12 @@ def run(args, workdir: Path, procs: list) -> int:
             print("\n== PostgreSQL during the burst: statements by total time (calls, ms, statement)")
             for calls, ms, query in cursor.fetchall():
                 print(f"  {calls:6d} {ms:9.1f}  {query}")
+    # The limit, measured right after the burst it is compared with: this machine's speed drifts
+    # by a fifth over minutes (a shared VM), more than the difference being measured.
+    before = cpu_snapshot(procs)
+    bare = bare_throughput(fixture["question"], args.throughput_seconds)
+    bare["cpu_ms"] = (1000 * cpu_between(before, cpu_snapshot(procs))["components"]["bench (this process)"]
+                      / max(bare["graded"], 1))
     dead = [p.name for p in procs if p is not locust and not p.alive]
     graded_by = {label: sum(1 for line in (workdir / f"{label}.log").read_text(errors="replace").splitlines()
                             if "Task assessments.submission_grade[" in line and "] succeeded" in line)
