@@ -291,7 +291,11 @@ def run(args, workdir: Path) -> int:
             pg = (postgres_cpu() - pg_before) * 1000 / args.runs
             results[name] = (statistics.median(cpu), pg)
             if args.profile and name.startswith(args.profile):
-                profile(work, args.runs, offset=args.runs if work in (start, run_code) else 0)
+                offset = args.runs if work in (start, run_code) else 0
+                if work is run_code:  # fresh attempts (each takes 3 pending runs at most), started unprofiled
+                    for i in range(offset, offset + args.runs):
+                        state["attempts"].get(i) or start(i)
+                profile(work, args.runs, offset=offset)
 
     if args.gunicorn:
         through_gunicorn(args, workdir, tokens[0], state, results)
