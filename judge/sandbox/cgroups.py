@@ -2,7 +2,7 @@
 process of the run, and a way to kill them all. cgroup v1 (separate controller hierarchies, as
 on the machines this was written on) and v2 (the unified hierarchy) are both supported.
 
-The run's launcher joins the cgroup before it execs anything of the run (see `join_paths`), so nothing the
+The run's processes join the cgroup before they exec anything (see `join_fds`), so nothing the
 candidate starts can be outside it.
 """
 
@@ -174,14 +174,15 @@ class RunCgroup:
             raise
 
     # -- joining ---------------------------------------------------------------------------
-    def join_paths(self) -> list[str]:
-        """The files a process writes "0" to in order to move itself in (see run._joining).
+    def join_fds(self) -> list[int]:
+        """Open descriptors; writing b"0" to each moves the writer in. The caller uses them in
+        the child between fork and exec (single-threaded then), then closes them.
 
         On v1 this is the `tasks` file: moving one thread skips the global threadgroup
         rwsem, whose write side waits for an RCU grace period (~10 ms here) on every run;
-        for a single-threaded process, moving the thread moves the process."""
+        for a single-threaded child, moving the thread moves the process."""
         name = "tasks" if self.hier.version == 1 else "cgroup.procs"
-        return [os.path.join(d, name) for d in self.dirs.values()]
+        return [os.open(os.path.join(d, name), os.O_WRONLY | os.O_CLOEXEC) for d in self.dirs.values()]
 
     # -- figures ---------------------------------------------------------------------------
     def cpu_seconds(self) -> float:

@@ -97,19 +97,3 @@ def test_every_process_of_the_run_is_in_the_runs_own_cgroup(slot_processes):
             if controller in lines:  # cgroup v1
                 assert "/prep-judge/slot-" in lines[controller], text
     assert slot_processes() == {}
-
-
-def test_a_program_exiting_125_is_its_own_outcome_not_a_launch_failure():
-    outcome = run_in_sandbox(python("import sys; sys.exit(125)"), limits=LIMITS)
-
-    assert outcome.exit_code == 125
-
-
-def test_a_sandbox_that_cannot_join_its_cgroup_never_starts_the_program(monkeypatch):
-    from judge.errors import JudgeError
-    from judge.sandbox.cgroups import RunCgroup
-
-    monkeypatch.setattr(RunCgroup, "join_paths", lambda self: ["/nonexistent/cgroup.procs"])
-
-    with pytest.raises(JudgeError, match="could not join its cgroup"):
-        run_in_sandbox(python("print('ran')"), limits=LIMITS)
