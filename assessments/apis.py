@@ -11,7 +11,7 @@ from rest_framework.response import Response as HttpResponse
 from rest_framework.views import APIView
 
 from assessments import selectors, services
-from assessments.models import Assessment, Attempt, Question, Skill, Submission
+from assessments.models import Attempt, Question, Skill, Submission
 from assessments.services.integrity import integrity_note_save, integrity_record
 from assessments.services.practice import practice_check, practice_start
 from common.apis import ErrorSerializer
@@ -159,10 +159,7 @@ class AttemptStartApi(APIView):
     @extend_schema(request=None, responses={201: AttemptOutputSerializer, 200: AttemptOutputSerializer, **ERRORS},
                    summary="Start (or resume) an attempt; the server fixes the deadline")
     def post(self, request, assessment_id: int):
-        assessment = Assessment.objects.filter(pk=assessment_id).first()
-        if assessment is None:
-            raise NotFound("Assessment not found.")
-        # attempt_start refuses, as 404 too, an assessment this candidate may not see.
+        assessment = selectors.assessment_get(assessment_id=assessment_id)  # attempt_start checks access
         attempt, created = services.attempt_start(candidate=request.user, assessment=assessment)
         return HttpResponse(
             AttemptOutputSerializer(attempt_payload(attempt)).data,

@@ -14,16 +14,14 @@ MAX_SHORT_TEXT = 1000
 MAX_FREE_TEXT = 20000
 
 
-def attempt_lock_open(*, attempt_id: int, candidate: User | None = None) -> Attempt:
-    """Lock the attempt row and make sure it still takes answers (409 otherwise). With
-    `candidate`, the attempt must be theirs: anyone else is refused as attempt_get_for_user
-    refuses them (404, or 403 for staff), so a hot path needs no separate ownership read.
+def attempt_lock_open(*, attempt_id: int) -> Attempt:
+    """Lock the attempt row and make sure it still takes answers (409 otherwise).
 
     Only the attempt's row is locked, never its assessment's: every candidate of an assessment
     saves answers at once, and they must not wait for each other."""
     attempt = Attempt.objects.select_for_update(of=("self",)).filter(pk=attempt_id).first()
     _refuse_unless_open(attempt_id, attempt and (attempt.candidate_id, attempt.state, attempt.deadline,
-                                                 attempt.submitted_at), candidate)
+                                                 attempt.submitted_at), None)
     return attempt
 
 
@@ -33,7 +31,9 @@ _OPEN_ATTEMPT = Compiled(lambda attempt_id: Attempt.objects.select_for_update(of
 
 
 def _refuse_unless_open(attempt_id: int, row: tuple | None, candidate: User | None) -> None:
-    """row: the attempt's (candidate_id, state, deadline, submitted_at), None if there is none."""
+    """row: the attempt's (candidate_id, state, deadline, submitted_at), None if there is none.
+    With `candidate`, the attempt must be theirs: anyone else is refused as attempt_get_for_user
+    refuses them (404, or 403 for staff), so a hot path needs no separate ownership read."""
     if candidate is not None and (row is None or row[0] != candidate.id):
         from assessments.selectors import attempt_get_for_user
 
