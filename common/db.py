@@ -54,10 +54,15 @@ class Compiled:
         return rows[0] if rows else None
 
 
-def loaded(model, alias: str = "default", **values):
+def loaded(model, alias: str = "default", *, related: dict | None = None, **values):
     """An instance as the ORM would load it with only these fields (attnames); the others are
-    deferred, read from the database if ever used, never silently left at their defaults."""
+    deferred, read from the database if ever used, never silently left at their defaults.
+    `related` gives objects already at hand for its relations (name -> instance, a foreign key
+    or a reverse one-to-one), as select_related would have set them."""
     names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
     if len(names) != len(values):
         raise ValueError(f"not fields of {model.__name__}: {sorted(set(values) - set(names))}")
-    return model.from_db(alias, names, [values[name] for name in names])
+    instance = model.from_db(alias, names, [values[name] for name in names])
+    for name, value in (related or {}).items():
+        model._meta.get_field(name).set_cached_value(instance, value)
+    return instance

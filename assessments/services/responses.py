@@ -170,15 +170,11 @@ def response_lock_open(*, attempt_id: int, question_id: int, candidate: User | N
     if row is None:
         raise NotFound("This question is not part of the attempt.")
     response_id, answer, updated_at, kind, code_id, style, language, other_languages = row
-    question = loaded(Question, id=question_id, kind=kind)
-    if code_id is not None:
-        Question.code.related.set_cached_value(question, loaded(
-            CodeSpec, id=code_id, question_id=question_id, style=style, language=language,
-            other_languages=other_languages))
-    response = loaded(Response, id=response_id, attempt_id=attempt_id, question_id=question_id, answer=answer,
-                      updated_at=updated_at)
-    Response.question.field.set_cached_value(response, question)
-    return response
+    spec = code_id and loaded(CodeSpec, id=code_id, question_id=question_id, style=style, language=language,
+                              other_languages=other_languages)
+    question = loaded(Question, id=question_id, kind=kind, related={"code": spec} if spec else None)
+    return loaded(Response, id=response_id, attempt_id=attempt_id, question_id=question_id, answer=answer,
+                  updated_at=updated_at, related={"question": question})
 
 
 def response_answer_set(*, response: Response, answer: dict) -> None:

@@ -103,13 +103,11 @@ def submission_claim(*, submission_id: int) -> Submission | None:
     row = _CLAIMED.first(submission_id) if claimed else None
     if row is None:
         return None
-    submission = loaded(Submission, **dict(zip(_CLAIMED_SUBMISSION, row)))
-    question = loaded(Question, id=submission.question_id)
+    values = dict(zip(_CLAIMED_SUBMISSION, row))
     spec = dict(zip(_CLAIMED_SPEC, row[len(_CLAIMED_SUBMISSION):]))
-    if spec["id"] is not None:
-        Question.code.related.set_cached_value(question, loaded(CodeSpec, **spec))
-    Submission.question.field.set_cached_value(submission, question)
-    return submission
+    question = loaded(Question, id=values["question_id"],
+                      related={"code": loaded(CodeSpec, **spec)} if spec["id"] is not None else None)
+    return loaded(Submission, **values, related={"question": question})
 
 
 # What recording a verdict reads: the submission's own facts, the attempt's state (under its

@@ -73,3 +73,16 @@ def test_a_loaded_instance_reads_its_other_fields_when_used_never_defaults():
     assert len(queries.captured_queries) == 1
     with pytest.raises(ValueError):
         loaded(Question, id=1, no_such_field=2)
+
+
+def test_a_loaded_instance_carries_the_related_objects_given_without_reading_them():
+    from assessments.models import CodeSpec
+
+    question = QuestionFactory(slug="first")
+    spec = CodeSpec.objects.create(question=question, function_name="f")
+
+    partial = loaded(Question, id=question.pk, related={"code": loaded(CodeSpec, id=spec.pk, function_name="f")})
+
+    with CaptureQueriesContext(connection) as queries:
+        assert partial.code.function_name == "f"
+    assert queries.captured_queries == []
