@@ -359,16 +359,39 @@ class CodeInputSerializer(serializers.Serializer):
     )
 
 
+class WaitQuerySerializer(serializers.Serializer):
+    wait = serializers.FloatField(
+        required=False, default=0, min_value=0, max_value=20,
+        help_text="Seconds to wait for the verdict before answering (long polling); 0 answers at once.",
+    )
+
+    def validate_wait(self, value: float) -> float:
+        if not math.isfinite(value):
+            raise serializers.ValidationError("A number of seconds from 0 to 20.")
+        return value
+
+
 class SubmissionCreateApi(APIView):
     """POST .../runs/ runs the sample tests (and the candidate's own input); POST .../submissions/
-    grades on every test."""
+    grades on every test. With ?wait=N the answer comes once the verdict is in (201) or, when it
+    is not in after N seconds or the server has no waiting place free, at once (202: then read
+    GET /api/submissions/{id}/?wait=N): one request instead of two for a verdict."""
 
     kind = Submission.Kind.SUBMIT
     throttle_classes = [ScopedRateThrottleFailOpen]  # per user: each one costs a sandbox run
     throttle_scope = "code_submit"
 
-    @extend_schema(request=CodeInputSerializer, responses={202: SubmissionOutputSerializer, **ERRORS})
+    @extend_schema(
+        request=CodeInputSerializer, parameters=[WaitQuerySerializer],
+        responses={
+            201: OpenApiResponse(SubmissionOutputSerializer, description="Graded within `wait`: the verdict is in."),
+            202: OpenApiResponse(SubmissionOutputSerializer, description="Queued or still running."),
+            **ERRORS,
+        },
+    )
     def post(self, request, attempt_id: int, question_id: int):
+        query = WaitQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)  # before anything is queued
         data = CodeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         answer = dict(data.validated_data)
@@ -377,7 +400,9 @@ class SubmissionCreateApi(APIView):
             attempt_id=attempt_id, question_id=question_id, kind=self.kind, answer=answer, custom_input=custom_input,
             candidate=request.user,  # refuses anyone else's attempt
         )
-        return HttpResponse(SubmissionOutputSerializer(submission_payload(submission)).data, status=status.HTTP_202_ACCEPTED)
+        submission = selectors.submission_wait(submission=submission, timeout_s=query.validated_data["wait"])
+        done = status.HTTP_201_CREATED if submission.is_finished else status.HTTP_202_ACCEPTED
+        return HttpResponse(SubmissionOutputSerializer(submission_payload(submission)).data, status=done)
 
 
 class RunCreateApi(SubmissionCreateApi):
@@ -386,21 +411,10 @@ class RunCreateApi(SubmissionCreateApi):
 
 
 class SubmissionDetailApi(APIView):
-    class QuerySerializer(serializers.Serializer):
-        wait = serializers.FloatField(
-            required=False, default=0, min_value=0, max_value=20,
-            help_text="Seconds to wait for the verdict before answering (long polling); 0 answers at once.",
-        )
-
-        def validate_wait(self, value: float) -> float:
-            if not math.isfinite(value):
-                raise serializers.ValidationError("A number of seconds from 0 to 20.")
-            return value
-
-    @extend_schema(parameters=[QuerySerializer], responses={200: SubmissionOutputSerializer, **ERRORS},
+    @extend_schema(parameters=[WaitQuerySerializer], responses={200: SubmissionOutputSerializer, **ERRORS},
                    summary="Read a run or submission, waiting up to `wait` seconds for its verdict")
     def get(self, request, submission_id: int):
-        query = self.QuerySerializer(data=request.query_params)
+        query = WaitQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         submission = selectors.submission_get_for_user(user=request.user, submission_id=submission_id)
         submission = selectors.submission_wait(submission=submission, timeout_s=query.validated_data["wait"])

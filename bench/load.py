@@ -15,13 +15,13 @@ Then: one timed assessment (two numeric, a single- and a multiple-choice questio
 function question) and --users invited candidates with API tokens, made through the ORM; the
 judge timed directly on that question in this process (the limit of a verdict's latency); locust,
 headless (bench/locustfile.py): each candidate starts the attempt, autosaves an answer every
-2-4 s and, about --code-actions times per run, Runs and then Submits right or wrong code,
-long-polling GET /api/submissions/{id}/?wait=10 until it is done, as the page does (the server
-answers as soon as the worker announces the verdict).
+2-4 s and, about --code-actions times per run, Runs and then Submits right or wrong code with
+POST ...?wait=10, which answers with the verdict (201) as soon as the worker announces it, or
+else (202) long-polls GET /api/submissions/{id}/?wait=10 until it is done, as the page does.
 
 Afterwards, with the load stopped and the grading queue drained: every autosave that got a 200
-(and every Submit that got a 202) must be the answer in the database, every submission that got
-a 202 must be done with a verdict; then a burst of one Submit per candidate measures the two
+(and every Submit that got a 201 or 202) must be the answer in the database, every submission that got
+a 201 or 202 must be done with a verdict; then a burst of one Submit per candidate measures the two
 workers' grading throughput against the bare judge's, measured right after it (two processes
 judging the same Submit back to back: the limit of the workers' throughput).
 Targets: zero lost answers, zero lost submissions, zero 5xx, autosave p95 < 100 ms,
@@ -666,7 +666,7 @@ def check(results: dict, fixture: dict, workdir: Path, load_started: float, load
             continue
         lost.append((key, entry["acked"], value))
 
-    # Submissions: every 202 exists, done, with a verdict.
+    # Submissions: every 201/202 exists, done, with a verdict.
     accepted = {s["id"]: s for s in results["submissions"]}
     rows = {s.id: s for s in Submission.objects.filter(id__in=accepted)}
     lost_submissions = [i for i in accepted
@@ -760,8 +760,8 @@ def print_report(args, results, report, judge_times, bare, burst, drained_in, de
             print(f"  {name:16s} {len(times):7d}         {pct(times, 50):6.1f}ms {pct(times, 95):6.1f}ms "
                   f"{pct(times, 99):6.1f}ms {max(times):6.1f}ms")
 
-    print("\n== submission to verdict (client: POST sent -> first poll that sees it done; "
-          f"long-polled: GET ?wait={args.wait_s:g} answers as soon as the verdict is in)")
+    print("\n== submission to verdict (client: POST sent -> the answer that brings the verdict; "
+          f"POST and GET ?wait={args.wait_s:g} answer as soon as the verdict is in)")
     subs = results["submissions"]
     seen = defaultdict(list)
     for s in subs:
@@ -786,7 +786,7 @@ def print_report(args, results, report, judge_times, bare, burst, drained_in, de
     not_seen = sum(1 for s in subs if s["verdict_s"] is None)
     graded_rate = report["graded_in_load"] / window
     print(f"  graded during the load: {report['graded_in_load']} ({graded_rate:.2f} submissions/s); "
-          f"accepted (202) {report['accepted']}; not seen done by the client before it stopped: {not_seen}; "
+          f"accepted (201/202) {report['accepted']}; not seen done by the client before it stopped: {not_seen}; "
           f"queue drained {drained_in:.1f} s after the load")
 
     print(f"\n== grading throughput, 2 workers (concurrency {args.worker_concurrency}) vs the bare judge in 2 processes, "
@@ -841,7 +841,7 @@ def print_report(args, results, report, judge_times, bare, burst, drained_in, de
           f"lost {len(report['lost_answers'])}; an unacknowledged write that landed: {report['unacked_landed']}")
     for key, acked, value in report["lost_answers"][:5]:
         print(f"   lost: attempt {key[0]} question {key[1]}: acknowledged {acked!r}, stored {value!r}")
-    print(f"== submissions: {report['accepted']} accepted (202); lost (missing, or not done with a verdict) "
+    print(f"== submissions: {report['accepted']} accepted (201/202); lost (missing, or not done with a verdict) "
           f"{len(report['lost_submissions'])}; verdict not the expected one {len(report['wrong_verdicts'])}; "
           f"claimed more than once {report['claimed_twice']}")
     if dead:

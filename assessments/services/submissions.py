@@ -48,10 +48,13 @@ def submission_enqueue(*, submission: Submission) -> None:
     """Queue grading once the row is committed (never before it exists). If the broker cannot be
     reached the failure is logged and the request still succeeds: the row is saved as queued and
     the reconciler enqueues it again once Redis is back."""
+    Submission.objects.filter(pk=submission.pk).update(enqueued_at=timezone.now())
+    _grade_after_commit(submission.pk)
+
+
+def _grade_after_commit(submission_id: int) -> None:
     from assessments.tasks import submission_grade
 
-    Submission.objects.filter(pk=submission.pk).update(enqueued_at=timezone.now())
-    submission_id = submission.pk
     transaction.on_commit(lambda: submission_grade.delay(submission_id), robust=True)
 
 
@@ -80,9 +83,9 @@ def submission_create(
         response_answer_set(response=response, answer=cleaned)
     submission = Submission.objects.create(
         attempt_id=attempt_id, question=question, kind=kind, language=cleaned["language"], source=cleaned["source"],
-        custom_input=custom_input,
+        custom_input=custom_input, enqueued_at=timezone.now(),  # stamped here: no UPDATE as submission_enqueue does
     )
-    submission_enqueue(submission=submission)
+    _grade_after_commit(submission.pk)
     return submission
 
 

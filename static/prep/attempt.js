@@ -264,9 +264,11 @@
     save(section).then(function () {
       const body = answerOf(section);
       if (kind === "run" && customInputOf(section)) body.custom_input = customInputOf(section);
-      return request("POST", api + "responses/" + qid + "/" + (kind === "run" ? "runs/" : "submissions/"), body);
+      // ?wait: the answer comes with the verdict (201) when it is in within 15 s; else 202, then poll.
+      return request("POST", api + "responses/" + qid + "/" + (kind === "run" ? "runs/" : "submissions/") + "?wait=15", body);
     }).then(function (r) {
-      if (r.status === 202) { renderSubmission(panel, r.data); poll(panel, r.data.id, 0); }
+      if (r.status === 201) { panel.dataset.polling = ""; renderSubmission(panel, r.data); }
+      else if (r.status === 202) { renderSubmission(panel, r.data); poll(panel, r.data.id, 0); }
       else if (r.status === 409) timeUp();
       else panel.innerHTML = '<p class="message error">' + escapeText((r.data && r.data.message) || "Could not send") + "</p>";
     }).finally(function () { if (!locked) buttons.forEach(function (b) { b.disabled = false; }); });

@@ -96,3 +96,25 @@ def test_when_every_waiting_place_is_taken_a_read_answers_at_once(queued):
         body = client.get(f"/api/submissions/{submission.id}/?wait=15").json()
     assert body["status"] == "queued"
     assert time.monotonic() - started < 5  # the page asks again a second later
+
+
+@pytest.mark.parametrize("path", ["runs", "submissions"])
+def test_a_run_or_submit_with_a_bad_wait_is_refused_before_anything_is_queued(queued, path):
+    submission, client = queued
+    before = Submission.objects.count()
+    response = client.post(f"/api/attempts/{submission.attempt_id}/responses/{submission.question_id}/{path}/?wait=nan",
+                           {"language": "python", "source": SQUARE_SOLUTION}, format="json")
+    assert response.status_code == 400
+    assert "wait" in response.json()["extra"]["fields"]
+    assert Submission.objects.count() == before
+
+
+def test_when_every_waiting_place_is_taken_a_run_that_asks_to_wait_is_accepted_at_once(queued):
+    submission, client = queued
+    with override_settings(PREP_LONG_POLL_WAITERS=0):
+        started = time.monotonic()
+        response = client.post(f"/api/attempts/{submission.attempt_id}/responses/{submission.question_id}/runs/?wait=15",
+                               {"language": "python", "source": SQUARE_SOLUTION}, format="json")
+    assert response.status_code == 202
+    assert response.json()["status"] == "queued"
+    assert time.monotonic() - started < 5  # the page reads it with GET ?wait=N
