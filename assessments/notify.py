@@ -2,10 +2,11 @@
 submission once its result (or a program's tests done so far) is committed, and `GET /api/submissions/{id}/?wait=N` listens there
 instead of the page asking again and again.
 
-Best effort by design: the database stays the source of truth. A waiter subscribes first and
-then reads the row, so a verdict committed in between is never missed; a lost message (Redis
-restarted, say) only costs the waiter its timeout; without Redis it falls back to reading the
-row a few times a second."""
+Best effort by design: the database stays the source of truth. Each web process keeps one
+connection subscribed to every submission's channel (`_Listener`); a waiter registers there
+first and then reads the row, so a verdict committed in between is never missed; when the
+listener loses Redis it wakes every waiter, which reads the row (and the page asks again);
+without Redis a waiter falls back to reading the row a few times a second."""
 
 import logging
 import threading
@@ -66,30 +67,113 @@ def submission_wait(submission_id: int, *, is_finished: Callable[[], bool], time
 
 
 def _wait(submission_id: int, is_finished: Callable[[], bool], deadline: float) -> None:
-    try:
-        pubsub = _client().pubsub()
-        pubsub.subscribe(_channel(submission_id))
-        # Subscribed for sure before the database is read: a verdict committed after that read
-        # is announced to us; one committed before it is seen by the read.
-        confirmed = pubsub.get_message(timeout=min(1.0, max(deadline - time.monotonic(), 0.01)))
-        if not confirmed or confirmed.get("type") != "subscribe":
-            raise redis.RedisError("no subscription confirmation from Redis")
-    except redis.RedisError as exc:
-        logger.warning("waiting for submission %s without Redis: %s", submission_id, exc)
+    listener = _listener(settings.REDIS_URL, deadline)
+    woken = listener.add(submission_id) if listener else None
+    if woken is None:
+        logger.warning("waiting for submission %s without Redis (no subscription to announcements)", submission_id)
         while not is_finished() and time.monotonic() < deadline:
             time.sleep(_FALLBACK_POLL_S)
         return
     try:
-        if is_finished():
-            return
-        while (left := deadline - time.monotonic()) > 0:
-            message = pubsub.get_message(timeout=left)
-            if message is not None and message.get("type") == "message":
-                return
-    except redis.RedisError as exc:
-        logger.warning("lost Redis while waiting for submission %s: %s", submission_id, exc)
+        # Registered while the listener is subscribed: a verdict committed after this read is
+        # announced to us (or, if the listener loses Redis first, it wakes us); one committed
+        # before it is seen by the read.
+        if not is_finished():
+            woken.wait(max(deadline - time.monotonic(), 0))
     finally:
+        listener.remove(submission_id, woken)
+
+
+_PATTERN = _channel(0).removesuffix("0") + "*"
+LISTENER_NAME = "prep-verdict-listener"  # as CLIENT LIST shows it
+_RESTART_AFTER_S = 1.0  # a listener that lost Redis is replaced at most this often
+_listeners: dict[str, "_Listener"] = {}
+
+
+def _listener(url: str, deadline: float) -> "_Listener | None":
+    """This process's listener for `url`, started if need be: None when it is not subscribed
+    (Redis unreachable) within a second or by the deadline."""
+    with _lock:
+        listener = _listeners.get(url)
+        if listener is None or (listener.ended and time.monotonic() - listener.started > _RESTART_AFTER_S):
+            listener = _listeners[url] = _Listener(url)
+    listener.settled.wait(timeout=min(1.0, max(deadline - time.monotonic(), 0.01)))
+    return listener if listener.ready.is_set() else None
+
+
+class _Listener:
+    """One Redis connection per process (and URL), subscribed to every submission's channel at
+    once (a pattern), that wakes the threads waiting on the submission a message names. A wait
+    then costs no connection, subscription or round trip to Redis of its own. When the
+    connection is lost, every waiter is woken (it reads the database, and the page asks again)
+    and the next wait starts a new listener."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.started = time.monotonic()
+        self.ended = False
+        self.ready = threading.Event()  # subscribed, and no loss noticed since
+        self.settled = threading.Event()  # subscribed, or failed to
+        self._waiting: dict[int, set[threading.Event]] = {}
+        self._lock = threading.Lock()
+        threading.Thread(target=self._listen, name="prep-verdict-listener", daemon=True).start()
+
+    def add(self, submission_id: int) -> threading.Event | None:
+        """An event set when the submission is announced, or None if the listener is not subscribed."""
+        event = threading.Event()
+        with self._lock:
+            if not self.ready.is_set():
+                return None
+            self._waiting.setdefault(submission_id, set()).add(event)
+        return event
+
+    def remove(self, submission_id: int, event: threading.Event) -> None:
+        with self._lock:
+            waiting = self._waiting.get(submission_id)
+            if waiting is not None:
+                waiting.discard(event)
+                if not waiting:
+                    del self._waiting[submission_id]
+
+    def _wake(self, submission_id: int) -> None:
+        with self._lock:
+            for event in self._waiting.get(submission_id, ()):
+                event.set()
+
+    def _listen(self) -> None:
+        pubsub = None
         try:
-            pubsub.close()
-        except redis.RedisError:
-            pass
+            # health_check_interval: the connection is PINGed when quiet for 10 s, so a Redis gone
+            # away is noticed; socket_timeout bounds any read once data is announced.
+            client = redis.Redis.from_url(self.url, socket_connect_timeout=1, socket_timeout=5, health_check_interval=10,
+                                          client_name=LISTENER_NAME)
+            pubsub = client.pubsub()
+            pubsub.psubscribe(_PATTERN)
+            confirmed = pubsub.get_message(timeout=1.0)
+            if not confirmed or confirmed.get("type") != "psubscribe":
+                raise redis.RedisError("no subscription confirmation from Redis")
+            self.ready.set()
+            self.settled.set()
+            while True:
+                message = pubsub.get_message(timeout=10.0)
+                if message is not None and message.get("type") == "pmessage":
+                    try:
+                        submission_id = int(message["channel"].rsplit(b":", 1)[1])
+                    except (ValueError, IndexError):
+                        continue
+                    self._wake(submission_id)
+        except (redis.RedisError, OSError) as exc:
+            logger.warning("stopped listening for verdict announcements on Redis: %s", exc)
+        finally:
+            with self._lock:  # atomically with add(): nobody is left waiting for a message that cannot come
+                self.ready.clear()
+                self.ended = True
+                self.settled.set()
+                for waiting in self._waiting.values():
+                    for event in waiting:
+                        event.set()
+            if pubsub is not None:
+                try:
+                    pubsub.close()
+                except (redis.RedisError, OSError):
+                    pass

@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+import redis
 from django.test import override_settings
 
 from assessments import notify
@@ -118,3 +119,53 @@ def test_when_every_waiting_place_is_taken_a_run_that_asks_to_wait_is_accepted_a
     assert response.status_code == 202
     assert response.json()["status"] == "queued"
     assert time.monotonic() - started < 5  # the page reads it with GET ?wait=N
+
+
+def wait_in_thread(submission_id: int, timeout_s: float) -> tuple[threading.Thread, dict]:
+    done = {}
+
+    def work():
+        started = time.monotonic()
+        notify.submission_wait(submission_id, is_finished=lambda: False, timeout_s=timeout_s)
+        done["after_s"] = time.monotonic() - started
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    return thread, done
+
+
+def listeners(redis_client) -> list[dict]:
+    """This Redis's connections from verdict listeners (of this process: no web server runs here)."""
+    return [c for c in redis_client.client_list(_type="pubsub") if c["name"] == notify.LISTENER_NAME]
+
+
+def test_waits_in_one_process_share_one_subscribed_connection(settings):
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    waits = [wait_in_thread(submission_id, timeout_s=3) for submission_id in (101, 102, 103)]
+    time.sleep(0.5)  # all three registered
+    try:
+        assert len(listeners(client)) == 1
+    finally:
+        for submission_id in (101, 102, 103):
+            notify.submission_updated(submission_id)
+        for thread, done in waits:
+            thread.join()
+    assert all(done["after_s"] < 2 for _, done in waits), "each woken by its own announcement"
+
+
+def test_a_listener_that_loses_redis_wakes_its_waiters_and_the_next_wait_listens_again(settings):
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    thread, done = wait_in_thread(201, timeout_s=15)
+    time.sleep(0.5)
+    for connection in listeners(client):  # the listener's connection dies under it
+        client.client_kill_filter(_id=connection["id"])
+
+    thread.join(timeout=10)
+    assert done["after_s"] < 5, "woken when the connection was lost, not at its 15 s timeout"
+
+    time.sleep(1.1)  # a lost listener is replaced at most once a second
+    thread, done = wait_in_thread(202, timeout_s=15)
+    time.sleep(0.5)
+    notify.submission_updated(202)
+    thread.join(timeout=10)
+    assert done["after_s"] < 5, "the new listener hears the announcement"
