@@ -99,7 +99,7 @@ class Candidate(FastHttpUser):
 
     def note_answer(self, key: str, status: int, answer: dict) -> None:
         entry = ANSWERS.setdefault(key, {"acked": None, "maybe": []})
-        if status in (200, 202):
+        if status in (200, 201, 202):
             entry["acked"] = answer
         elif status == 0 or status >= 500:
             entry["maybe"].append(answer)  # may have been written: it is not counted as lost either way
