@@ -244,6 +244,10 @@ PREP_GRADING_SOFT_TIME_LIMIT = env.int("PREP_GRADING_SOFT_TIME_LIMIT", default=3
 # Requests a web process lets wait for a verdict at once (GET /api/submissions/{id}/?wait=N);
 # keep it below gunicorn's threads per worker so that waiting never blocks other requests.
 PREP_LONG_POLL_WAITERS = env.int("PREP_LONG_POLL_WAITERS", default=4)
+# How long a thread of a web process may hold the GIL while another one waits for it (Python's
+# default: 5 ms). A request thread whose database or Redis answer is in waits up to this long,
+# once per round trip, behind a busy one: see prep/wsgi.py. 0 keeps Python's default.
+PREP_WEB_SWITCH_INTERVAL_MS = env.float("PREP_WEB_SWITCH_INTERVAL_MS", default=1.0)
 PREP_GRADING_HARD_TIME_LIMIT = env.int("PREP_GRADING_HARD_TIME_LIMIT", default=330)
 # The reconciler re-enqueues submissions left queued this long, and requeues running ones
 # whose worker has been silent longer than the hard limit.
