@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import functools
 import logging
 import math
 import os
@@ -286,29 +287,29 @@ def _launch(slot: Slot, key: tuple) -> _Launched:
             to_close += [chan_r, chan_w]
             pass_fds.append(chan_w)
 
-        join_fds = cg.join_fds()
-        to_close += join_fds
-
-        def enter_cgroup(fds=tuple(join_fds)) -> None:  # runs in the child, before exec
-            for fd in fds:
-                os.write(fd, b"0")
-
         full_argv = _launcher_argv(slot.uid, limits) + _bwrap_argv(
             argv, limits=limits, seccomp_fd=seccomp_r, ro_binds=ro_binds
         )
+        popen = functools.partial(
+            subprocess.Popen, full_argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env={}, cwd="/", close_fds=True, pass_fds=pass_fds, start_new_session=True,
+        )
+        join_fds: list[int] = []
         try:
-            proc = subprocess.Popen(
-                full_argv,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env={},
-                cwd="/",
-                close_fds=True,
-                pass_fds=pass_fds,
-                start_new_session=True,
-                preexec_fn=enter_cgroup,
-            )
+            if cg.hier.version == 1:
+                # Born in the run's cgroup (this thread is in it while it forks): subprocess
+                # can vfork, where a preexec_fn would copy the whole judging process.
+                with cg.this_thread_inside():
+                    proc = popen()
+            else:
+                join_fds = cg.join_fds()
+                to_close += join_fds
+
+                def enter_cgroup(fds=tuple(join_fds)) -> None:  # runs in the child, before exec
+                    for fd in fds:
+                        os.write(fd, b"0")
+
+                proc = popen(preexec_fn=enter_cgroup)
         except (OSError, subprocess.SubprocessError) as exc:
             raise JudgeError(f"cannot start the sandbox: {exc}") from exc
         for fd in [seccomp_r, *join_fds]:

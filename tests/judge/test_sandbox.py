@@ -97,3 +97,33 @@ def test_every_process_of_the_run_is_in_the_runs_own_cgroup(slot_processes):
             if controller in lines:  # cgroup v1
                 assert "/prep-judge/slot-" in lines[controller], text
     assert slot_processes() == {}
+
+
+def _thread_cgroups() -> str:
+    with open("/proc/thread-self/cgroup") as f:
+        return f.read()
+
+
+def test_the_judging_thread_is_back_in_its_own_cgroup_after_starting_a_run():
+    before = _thread_cgroups()
+    run_in_sandbox(python("print(1)"), limits=LIMITS)
+    assert _thread_cgroups() == before
+
+
+def test_a_run_cgroup_never_counts_the_judging_process_among_its_own():
+    """While the judging thread is inside a run's cgroup (cgroup v1, to fork the run there), the
+    run's processes are listed and killed without it."""
+    from judge.sandbox import cgroups
+
+    group = cgroups.RunCgroup("slot-test-inside", memory_bytes=256 * 1024 * 1024, pids_max=8)
+    if group.hier.version != 1:
+        group.destroy()
+        pytest.skip("only cgroup v1 moves one thread")
+    try:
+        with group.this_thread_inside():
+            assert "/prep-judge/slot-test-inside" in _thread_cgroups()
+            assert group.pids() == set()
+            assert group.kill_all(timeout=0.5)  # and we are alive to say so
+        assert "/prep-judge/slot-test-inside" not in _thread_cgroups()
+    finally:
+        group.destroy()
