@@ -55,10 +55,10 @@ def _mounts() -> list[tuple[str, str, str, set[str]]]:
     return found
 
 
-def _own_paths() -> dict[str, str]:
-    """controller name (or "" for v2) -> this process's cgroup path."""
+def _own_paths(of: str = "self") -> dict[str, str]:
+    """controller name (or "" for v2) -> this process's (of="thread-self": this thread's) cgroup path."""
     paths = {}
-    with open("/proc/self/cgroup", encoding="utf-8") as f:
+    with open(f"/proc/{of}/cgroup", encoding="utf-8") as f:
         for line in f:
             parts = line.rstrip("\n").split(":", 2)
             if len(parts) != 3:
@@ -78,22 +78,15 @@ class Hierarchy:
 
     def thread_dirs(self) -> dict[str, str]:
         """v1: the cgroup directory, per controller, of the calling thread right now."""
+        paths = _own_paths("thread-self")
         dirs = {}
-        with open("/proc/thread-self/cgroup", encoding="utf-8") as f:
-            for line in f:
-                parts = line.rstrip("\n").split(":", 2)
-                if len(parts) != 3:
-                    continue
-                for name in parts[1].split(","):
-                    if name in self.mounts:
-                        mount_point, root = self.mounts[name]
-                        relative = os.path.relpath(parts[2], root) if root != "/" else parts[2].lstrip("/")
-                        if relative.startswith(".."):
-                            raise OSError(errno.ENOENT, f"this thread's {name} cgroup is outside the mounted hierarchy")
-                        dirs[name] = os.path.normpath(os.path.join(mount_point, relative))
-        missing = set(self.mounts) - set(dirs)
-        if missing:
-            raise OSError(errno.ENOENT, f"this thread has no cgroup for {', '.join(sorted(missing))}")
+        for name, (mount_point, root) in self.mounts.items():
+            if name not in paths:
+                raise OSError(errno.ENOENT, f"this thread has no {name} cgroup")
+            relative = os.path.relpath(paths[name], root) if root != "/" else paths[name].lstrip("/")
+            if relative.startswith(".."):
+                raise OSError(errno.ENOENT, f"this thread's {name} cgroup is outside the mounted hierarchy")
+            dirs[name] = os.path.normpath(os.path.join(mount_point, relative))
         return dirs
 
     def __repr__(self) -> str:
