@@ -35,10 +35,49 @@ def files_owned_by_sandbox():
     return _files_owned_by_sandbox
 
 
-def _slot_processes() -> dict[int, int]:
-    """Live processes (pid -> uid) of sandbox UIDs whose slot is free: once a run is over,
-    nothing of it may be left. (Slots held by a concurrent run elsewhere are skipped.)"""
-    return sandbox.stray_processes()
+def _slot_processes() -> dict[int, str]:
+    """Live processes of sandbox UIDs whose slot is free, each with what it is: once a run is
+    over, nothing of it may be left. (Slots held by a concurrent run elsewhere are skipped.)
+
+    A stray fails the first test that sees it, and only that one: the later tests of the
+    session look for strays of their own, rather than all failing on the same process."""
+    found = {}
+    for pid, uid in sandbox.stray_processes().items():
+        identity = (pid, _start_ticks(pid))  # a pid may be reused: the start time tells processes apart
+        if identity not in _reported_strays:
+            _reported_strays.add(identity)
+            found[pid] = _describe(pid, uid)
+    return found
+
+
+_reported_strays: set = set()
+
+
+def _proc_field(pid: int, name: str) -> str:
+    try:
+        with open(f"/proc/{pid}/{name}", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def _start_ticks(pid: int) -> int | None:
+    fields = _proc_field(pid, "stat").rsplit(")", 1)[-1].split()
+    return int(fields[19]) if len(fields) > 19 and fields[19].isdigit() else None
+
+
+def _describe(pid: int, uid: int) -> str:
+    """Enough to tell where a stray came from: its command, state, parent, and when it started."""
+    status = dict(line.split(":\t", 1) for line in _proc_field(pid, "status").splitlines() if ":\t" in line)
+    ppid = status.get("PPid", "?").strip()
+    ticks = _start_ticks(pid)
+    try:
+        with open("/proc/uptime") as f:
+            age = f"{float(f.read().split()[0]) - ticks / os.sysconf('SC_CLK_TCK'):.0f} s ago"
+    except (TypeError, ValueError, OSError):
+        age = "?"
+    return (f"uid {uid}, state {status.get('State', '?').strip()}, started {age}, cmd {_proc_field(pid, 'cmdline')[:160]!r}, "
+            f"parent {ppid} {_proc_field(int(ppid), 'cmdline')[:120]!r}" if ppid.isdigit() else f"uid {uid}, gone")
 
 
 def _files_owned_by_sandbox(top: str = "/tmp") -> list[str]:
