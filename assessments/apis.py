@@ -373,9 +373,10 @@ class WaitQuerySerializer(serializers.Serializer):
 
 class SubmissionCreateApi(APIView):
     """POST .../runs/ runs the sample tests (and the candidate's own input); POST .../submissions/
-    grades on every test. With ?wait=N the answer comes once the verdict is in (201) or, when it
-    is not in after N seconds or the server has no waiting place free, at once (202: then read
-    GET /api/submissions/{id}/?wait=N): one request instead of two for a verdict."""
+    grades on every test. With ?wait=N the answer comes once the verdict is in (201): one request
+    instead of two for a verdict. It is 202 (read on with GET /api/submissions/{id}/?wait=N) when
+    the verdict is not in after N seconds, when the server has no waiting place free, or as soon
+    as the worker reports a program's tests done so far, so that the page shows them."""
 
     kind = Submission.Kind.SUBMIT
     throttle_classes = [ScopedRateThrottleFailOpen]  # per user: each one costs a sandbox run
@@ -385,7 +386,7 @@ class SubmissionCreateApi(APIView):
         request=CodeInputSerializer, parameters=[WaitQuerySerializer],
         responses={
             201: OpenApiResponse(SubmissionOutputSerializer, description="Graded within `wait`: the verdict is in."),
-            202: OpenApiResponse(SubmissionOutputSerializer, description="Queued or still running."),
+            202: OpenApiResponse(SubmissionOutputSerializer, description="Queued or still running (maybe with tests done so far)."),
             **ERRORS,
         },
     )

@@ -9,12 +9,16 @@ listener loses Redis it wakes every waiter, which reads the row (and the page as
 without Redis a waiter falls back to reading the row a few times a second."""
 
 import logging
+import os
+import socket
 import threading
 import time
 from typing import Callable
 
 import redis
 from django.conf import settings
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
 
@@ -77,15 +81,28 @@ def _wait(submission_id: int, is_finished: Callable[[], bool], deadline: float) 
     try:
         # Registered while the listener is subscribed: a verdict committed after this read is
         # announced to us (or, if the listener loses Redis first, it wakes us); one committed
-        # before it is seen by the read.
-        if not is_finished():
-            woken.wait(max(deadline - time.monotonic(), 0))
+        # before it is seen by the read. The row is read again every few seconds all the same:
+        # an announcement lost on a connection not yet known to be dead costs that, not the wait.
+        while not is_finished() and (left := deadline - time.monotonic()) > 0:
+            if woken.wait(min(left, _RECHECK_S)):
+                return
     finally:
         listener.remove(submission_id, woken)
 
 
 _PATTERN = _channel(0).removesuffix("0") + "*"
-LISTENER_NAME = "prep-verdict-listener"  # as CLIENT LIST shows it
+_RECHECK_S = 5.0
+
+
+def listener_name() -> str:
+    """This process's listener connection as Redis's CLIENT LIST names it."""
+    return f"prep-verdict-listener-{os.getpid()}"
+
+
+# TCP keepalive on the listener's connection: a Redis host gone silent (no FIN, no RST) is
+# noticed within about 20 s rather than the kernel's retransmission timeout of many minutes.
+_KEEPALIVE = {opt: value for name, value in (("TCP_KEEPIDLE", 5), ("TCP_KEEPINTVL", 5), ("TCP_KEEPCNT", 3))
+              if (opt := getattr(socket, name, None)) is not None}
 _RESTART_AFTER_S = 1.0  # a listener that lost Redis is replaced at most this often
 _listeners: dict[str, "_Listener"] = {}
 
@@ -145,8 +162,11 @@ class _Listener:
         try:
             # health_check_interval: the connection is PINGed when quiet for 10 s, so a Redis gone
             # away is noticed; socket_timeout bounds any read once data is announced.
+            # retry: none, so a lost connection ends this listener (waking its waiters) instead
+            # of being replaced silently with the announcements of the gap lost.
             client = redis.Redis.from_url(self.url, socket_connect_timeout=1, socket_timeout=5, health_check_interval=10,
-                                          client_name=LISTENER_NAME)
+                                          socket_keepalive=True, socket_keepalive_options=_KEEPALIVE,
+                                          retry=Retry(NoBackoff(), 0), client_name=listener_name())
             pubsub = client.pubsub()
             pubsub.psubscribe(_PATTERN)
             confirmed = pubsub.get_message(timeout=1.0)
@@ -177,3 +197,16 @@ class _Listener:
                     pubsub.close()
                 except (redis.RedisError, OSError):
                     pass
+
+
+def _forget_after_fork() -> None:
+    """A forked child (gunicorn --preload, say) has none of its parent's threads: it starts its
+    own listener, and its own locks (the parent's may have been held at the fork)."""
+    global _lock
+    _lock = threading.Lock()
+    _listeners.clear()
+    _pools.clear()
+    _waiters.clear()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)

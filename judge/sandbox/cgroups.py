@@ -162,6 +162,30 @@ def hierarchy() -> Hierarchy:
     return found
 
 
+class ThreadStuck(Exception):
+    """The judging thread could not leave a run's cgroup: its process must not go on judging
+    (the run's limits now bind it, and sweeping that cgroup would kill it)."""
+
+
+def _return_thread(back: dict[str, str]) -> None:
+    """Move the calling thread back into `back` (v1 directories), in every controller whatever
+    happened before (writing "0" where the thread already is changes nothing). An exception
+    raised meanwhile, such as a Celery soft time limit's, is held until the thread is out, then
+    raised."""
+    pending: BaseException | None = None
+    for path in back.values():
+        for _ in range(3):
+            try:
+                _write(os.path.join(path, "tasks"), "0")
+                break
+            except BaseException as exc:  # noqa: BLE001 — raised again below, once the thread is out
+                pending = pending or exc
+        else:
+            raise ThreadStuck(f"the judging thread cannot return to {path}: {pending}")
+    if pending is not None:
+        raise pending
+
+
 class RunCgroup:
     """The cgroup (one directory per controller on v1) of one sandbox run."""
 
@@ -204,21 +228,12 @@ class RunCgroup:
         if self.hier.version != 1:
             raise CgroupUnavailable("moving a single thread needs cgroup v1")
         back = self.hier.thread_dirs()
-        moved = []
         try:
-            for controller, path in self.dirs.items():
+            for path in self.dirs.values():
                 _write(os.path.join(path, "tasks"), "0")
-                moved.append(controller)
             yield
         finally:
-            failed = None
-            for controller in moved:
-                try:
-                    _write(os.path.join(back[controller], "tasks"), "0")
-                except OSError as exc:
-                    failed = failed or exc
-            if failed is not None:
-                raise failed
+            _return_thread(back)
 
     def join_fds(self) -> list[int]:
         """Open descriptors; writing b"0" to each moves the writer in. The caller uses them in

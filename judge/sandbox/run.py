@@ -299,8 +299,16 @@ def _launch(slot: Slot, key: tuple) -> _Launched:
             if cg.hier.version == 1:
                 # Born in the run's cgroup (this thread is in it while it forks): subprocess
                 # can vfork, where a preexec_fn would copy the whole judging process.
-                with cg.this_thread_inside():
-                    proc = popen()
+                try:
+                    with cg.this_thread_inside():
+                        proc = popen()
+                except cgroups.ThreadStuck:
+                    # Never go on from inside a run's cgroup: a Celery worker replaces this
+                    # process and its task is delivered again; the next holder of the slot
+                    # sweeps what was started.
+                    logger.critical("sandbox slot %d: the judging thread is stuck in the run's cgroup; exiting",
+                                    slot.index, exc_info=True)
+                    os._exit(70)
             else:
                 join_fds = cg.join_fds()
                 to_close += join_fds

@@ -264,13 +264,17 @@
     save(section).then(function () {
       const body = answerOf(section);
       if (kind === "run" && customInputOf(section)) body.custom_input = customInputOf(section);
-      // ?wait: the answer comes with the verdict (201) when it is in within 15 s; else 202, then poll.
-      return request("POST", api + "responses/" + qid + "/" + (kind === "run" ? "runs/" : "submissions/") + "?wait=15", body);
+      // ?wait: the answer comes with the verdict (201) when it is in within 8 s; else 202 (or tests
+      // done so far), then poll. 8 s: under gunicorn's graceful timeout (10 s), so a restart does
+      // not cut a POST whose submission is already saved.
+      return request("POST", api + "responses/" + qid + "/" + (kind === "run" ? "runs/" : "submissions/") + "?wait=8", body);
     }).then(function (r) {
       if (r.status === 201) { panel.dataset.polling = ""; renderSubmission(panel, r.data); }
       else if (r.status === 202) { renderSubmission(panel, r.data); poll(panel, r.data.id, 0); }
       else if (r.status === 409) timeUp();
       else panel.innerHTML = '<p class="message error">' + escapeText((r.data && r.data.message) || "Could not send") + "</p>";
+    }, function () {
+      panel.innerHTML = '<p class="message error">The connection was lost. Try again in a moment.</p>';
     }).finally(function () { if (!locked) buttons.forEach(function (b) { b.disabled = false; }); });
   }
   root.querySelectorAll("textarea.code").forEach(function (area) {

@@ -2,6 +2,7 @@
 (through the real Redis and a real worker), at the timeout when nothing finishes, and without
 Redis the wait still ends when the database says the submission is finished."""
 
+import os
 import threading
 import time
 
@@ -135,8 +136,8 @@ def wait_in_thread(submission_id: int, timeout_s: float) -> tuple[threading.Thre
 
 
 def listeners(redis_client) -> list[dict]:
-    """This Redis's connections from verdict listeners (of this process: no web server runs here)."""
-    return [c for c in redis_client.client_list(_type="pubsub") if c["name"] == notify.LISTENER_NAME]
+    """This Redis's connections from this process's verdict listeners."""
+    return [c for c in redis_client.client_list(_type="pubsub") if c["name"] == notify.listener_name()]
 
 
 def test_waits_in_one_process_share_one_subscribed_connection(settings):
@@ -169,3 +170,27 @@ def test_a_listener_that_loses_redis_wakes_its_waiters_and_the_next_wait_listens
     notify.submission_updated(202)
     thread.join(timeout=10)
     assert done["after_s"] < 5, "the new listener hears the announcement"
+
+
+def test_a_forked_process_listens_for_itself_rather_than_through_its_parents_listener(settings):
+    thread, done = wait_in_thread(301, timeout_s=3)  # this process's listener is up
+    notify.submission_updated(301)
+    thread.join()
+
+    pid = os.fork()
+    if pid == 0:  # the child: the parent's listener thread does not exist here
+        code = 1
+        try:
+            started = time.monotonic()
+            notify.submission_wait(302, is_finished=lambda: False, timeout_s=8)
+            code = 0 if time.monotonic() - started < 5 else 2
+        finally:
+            os._exit(code)
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    end = time.monotonic() + 5
+    while time.monotonic() < end and not [c for c in client.client_list(_type="pubsub")
+                                          if c["name"] == f"prep-verdict-listener-{pid}"]:
+        time.sleep(0.05)
+    notify.submission_updated(302)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, "the child was woken by its own listener"

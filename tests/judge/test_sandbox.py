@@ -110,6 +110,23 @@ def test_the_judging_thread_is_back_in_its_own_cgroup_after_starting_a_run():
     assert _thread_cgroups() == before
 
 
+def test_an_exception_raised_while_the_thread_is_inside_a_run_cgroup_comes_out_with_the_thread():
+    """A Celery soft time limit, say, raised in the judging thread while it forks a run."""
+    from judge.sandbox import cgroups
+
+    group = cgroups.RunCgroup("slot-test-interrupted", memory_bytes=256 * 1024 * 1024, pids_max=8)
+    try:
+        if group.hier.version != 1:
+            pytest.skip("only cgroup v1 moves one thread")
+        before = _thread_cgroups()
+        with pytest.raises(KeyboardInterrupt):
+            with group.this_thread_inside():
+                raise KeyboardInterrupt
+        assert _thread_cgroups() == before
+    finally:
+        group.destroy()
+
+
 def test_a_run_cgroup_never_counts_the_judging_process_among_its_own():
     """While the judging thread is inside a run's cgroup (cgroup v1, to fork the run there), the
     run's processes are listed and killed without it."""
