@@ -95,6 +95,14 @@ def celery_worker(redis_url, django_db_setup, django_db_blocker, tmp_path_factor
 
 _session_worker: dict[str, str] = {}
 
+# (seconds since boot, test id) of every test started: a stray process found later is dated
+# by the test that was running when it started (tests/judge/conftest.py).
+TEST_TIMELINE: list[tuple[float, str]] = []
+
+
+def pytest_runtest_logstart(nodeid, location):
+    TEST_TIMELINE.append((time.clock_gettime(time.CLOCK_BOOTTIME), nodeid))
+
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item):

@@ -1,6 +1,7 @@
 import os
 import sys
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -67,17 +68,35 @@ def _start_ticks(pid: int) -> int | None:
 
 
 def _describe(pid: int, uid: int) -> str:
-    """Enough to tell where a stray came from: its command, state, parent, and when it started."""
+    """Enough to tell where a stray came from: its command, state, parent, cgroup, children,
+    and the test that was running when it started."""
     status = dict(line.split(":\t", 1) for line in _proc_field(pid, "status").splitlines() if ":\t" in line)
     ppid = status.get("PPid", "?").strip()
+    if not ppid.isdigit():
+        return f"uid {uid}, gone"
     ticks = _start_ticks(pid)
-    try:
-        with open("/proc/uptime") as f:
-            age = f"{float(f.read().split()[0]) - ticks / os.sysconf('SC_CLK_TCK'):.0f} s ago"
-    except (TypeError, ValueError, OSError):
-        age = "?"
-    return (f"uid {uid}, state {status.get('State', '?').strip()}, started {age}, cmd {_proc_field(pid, 'cmdline')[:160]!r}, "
-            f"parent {ppid} {_proc_field(int(ppid), 'cmdline')[:120]!r}" if ppid.isdigit() else f"uid {uid}, gone")
+    born, during = "?", "?"
+    if ticks is not None:
+        started = ticks / os.sysconf("SC_CLK_TCK")
+        born = f"{time.clock_gettime(time.CLOCK_BOOTTIME) - started:.0f} s ago"
+        from conftest import TEST_TIMELINE
+
+        during = next((nodeid for at, nodeid in reversed(TEST_TIMELINE) if at <= started), "before the first test")
+    children = [f"{child} {_proc_field(child, 'cmdline')[:200]!r}" for child in _children(pid)]
+    memory_cgroup = next((line for line in _proc_field(pid, "cgroup").splitlines() if ":memory:" in line), "")
+    return (f"uid {uid}, state {status.get('State', '?').strip()}, started {born}, during {during}; "
+            f"cmd {_proc_field(pid, 'cmdline')[:3000]!r}; parent {ppid} {_proc_field(int(ppid), 'cmdline')[:120]!r}; "
+            f"cgroup {memory_cgroup!r}; children {children}")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            for line in _proc_field(int(entry), "status").splitlines():
+                if line.startswith("PPid:") and line.split()[1:] == [str(pid)]:
+                    found.append(int(entry))
+    return found
 
 
 def _files_owned_by_sandbox(top: str = "/tmp") -> list[str]:
