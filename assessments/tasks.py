@@ -348,7 +348,17 @@ def sandbox_problems() -> list[str]:
 
 @worker_process_init.connect
 def _prewarm_sandboxes(**kwargs):
-    """Each grading process keeps its next sandbox started ahead (see judge.set_prewarm)."""
+    """Each grading process keeps its next sandbox started ahead (see judge.set_prewarm), after
+    sweeping what a predecessor killed mid-run left in the free slots (Celery starts this
+    process in place of one that died)."""
+    try:
+        swept = judge.sweep_free_slots()
+    except Exception:  # noqa: BLE001 — a sweep that fails must not keep the worker from starting
+        logger.exception("could not sweep the free sandbox slots")
+    else:
+        if swept:
+            logger.warning("swept %d process(es) a dead grading process left in free sandbox slots: %s",
+                           len(swept), sorted(swept))
     judge.set_prewarm(settings.PREP_JUDGE_PREWARM)
 
 

@@ -3,7 +3,7 @@ library only, no Django. `assessments/tasks.py` is its only caller in the web ap
 
 from judge.errors import JudgeError, SandboxUnavailable
 from judge.python_function import judge_python_function
-from judge.sandbox import sandbox_problems, set_prewarm
+from judge.sandbox import sandbox_problems, set_prewarm, sweep_free_slots
 from judge.types import FunctionSpec, FunctionTest, JudgeResult, Limits, TestResult, Verdict
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "judge_python_function",
     "sandbox_problems",
     "set_prewarm",
+    "sweep_free_slots",
 ]
 
 # stdin/stdout programs, output checkers and Kattis problem packages.

@@ -24,7 +24,7 @@ from judge.sandbox.host import sandbox_problems
 from judge.sandbox.limits import ChannelSink, RunMeter, RunOutcome, SandboxLimits
 from judge.sandbox.processes import pids_of_uid
 from judge.sandbox.run import discard_warm, run_in_sandbox, set_prewarm
-from judge.sandbox.slots import LOCK_DIR, SLOT_COUNT, UID_BASE, stray_processes
+from judge.sandbox.slots import LOCK_DIR, SLOT_COUNT, UID_BASE, stray_processes, sweep_free_slots
 from judge.sandbox.tools import PYTHON
 
 __all__ = [
@@ -42,4 +42,5 @@ __all__ = [
     "set_prewarm",
     "sandbox_problems",
     "stray_processes",
+    "sweep_free_slots",
 ]

@@ -162,6 +162,22 @@ def hierarchy() -> Hierarchy:
     return found
 
 
+def sweep(name: str) -> set[int]:
+    """Kill every process in the run cgroup `name`, if it exists, and remove it (a run left
+    behind by a judging process that died). Returns the processes that were in it."""
+    try:
+        hier = hierarchy()
+    except CgroupUnavailable:
+        return set()
+    found: set[int] = set()
+    for base in hier.bases.values():
+        path = os.path.join(base, name)
+        if os.path.isdir(path):
+            found |= RunCgroup._pids_of(path)
+            RunCgroup._kill_and_remove(path)
+    return found
+
+
 class ThreadStuck(Exception):
     """The judging thread could not leave a run's cgroup: its process must not go on judging
     (the run's limits now bind it, and sweeping that cgroup would kill it)."""

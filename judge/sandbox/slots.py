@@ -14,7 +14,8 @@ import tempfile
 import time
 
 from judge.errors import JudgeError
-from judge.sandbox.processes import pids_of_uid
+from judge.sandbox import cgroups
+from judge.sandbox.processes import kill_uid, pids_of_uid
 
 UID_BASE = 61000
 SLOT_COUNT = 64
@@ -63,6 +64,41 @@ def acquire_slot(timeout: float = 300.0) -> Slot:
         if time.monotonic() > deadline:
             raise JudgeError(f"all {SLOT_COUNT} sandbox slots stayed busy for {timeout:.0f} s")
         time.sleep(0.05)
+
+
+def sweep_free_slots() -> dict[int, int]:
+    """Kill what runs left behind when the process judging them died without sweeping up (kill
+    -9, the OOM killer): every process in a free slot's cgroup or of its UID, each slot locked
+    while it is swept, and the slot's cgroup removed. A run whose judging process was killed
+    while it was still starting (before bubblewrap's --die-with-parent was armed) goes on as an
+    orphan, in its cgroup from birth; this finds it even before it has switched to the slot's
+    UID. Returns the processes killed (pid -> uid)."""
+    directory = lock_dir()
+    held: dict[int, int] = {}  # slot index -> lock fd
+    try:
+        for index in range(SLOT_COUNT):
+            path = os.path.join(directory, f"slot-{index:03d}.lock")
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            except OSError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            held[index] = fd
+        uids = {UID_BASE + index for index in held}
+        killed = pids_of_uid(uids, include_zombies=False) if uids else {}
+        for index in held:
+            for pid in cgroups.sweep(f"slot-{index:03d}"):
+                killed.setdefault(pid, UID_BASE + index)
+        for uid in set(killed.values()):
+            kill_uid(uid)
+        return killed
+    finally:
+        for fd in held.values():
+            os.close(fd)
 
 
 def stray_processes() -> dict[int, int]:

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from conftest import database_url, poll_until  # the root conftest's: the test database as a URL for a child process
+from judge.sandbox import sweep_free_slots
 from judge.sandbox.processes import descendants
 from prep.celery import app as celery_app
 
@@ -95,6 +96,10 @@ class Process:
                 pass
         self.popen.wait(timeout=10)
         _reap(tree)
+        # A grading process killed while it started a sandbox leaves that run going on its own
+        # (bubblewrap's --die-with-parent was not armed yet); the next grading process to start
+        # on this host sweeps it, as this does now.
+        sweep_free_slots()
         if was_alive:
             self._note("killed (SIGKILL)")
 

@@ -28,6 +28,7 @@ from django.db import connection
 
 from assessments.models import CodeSpec, Submission
 from conftest import database_url
+from judge.sandbox import sweep_free_slots
 from judge.sandbox.processes import descendants
 from prep.celery import app as celery_app
 from tests.assessments.factories import assessment_with, code_question, invite
@@ -151,6 +152,7 @@ class Process:
                     pass  # reaped, or another process's child: its parent reaps it
                 pending.discard(pid)
             time.sleep(0.02)
+        sweep_free_slots()  # what a grading process killed mid-start left (see tests/e2e/processes.py)
 
 
 def _netns_inode(pid: int) -> int:

@@ -1,5 +1,7 @@
 """The generic sandbox (judge.sandbox.run_in_sandbox), with well-behaved programs."""
 
+import contextlib
+import os
 import threading
 import time
 
@@ -144,3 +146,46 @@ def test_a_run_cgroup_never_counts_the_judging_process_among_its_own():
         assert "/prep-judge/slot-test-inside" not in _thread_cgroups()
     finally:
         group.destroy()
+
+
+def test_sweeping_kills_what_a_dead_judge_left_in_free_slots_and_spares_held_ones():
+    """A judging process killed mid-run leaves its run behind: the next grading process on the
+    host sweeps it (in the run's cgroup already, even before it has taken the slot's UID)."""
+    import subprocess
+
+    from judge.sandbox import cgroups, sweep_free_slots
+    from judge.sandbox.slots import acquire_slot
+
+    held = acquire_slot()
+    free_index = (held.index + 1) % sandbox.SLOT_COUNT
+    group = cgroups.RunCgroup(f"slot-{free_index:03d}", memory_bytes=256 * 1024 * 1024, pids_max=8)
+    left = []
+    try:
+        # Left behind: a root process in a free slot's cgroup (not yet switched to its UID), and
+        # a process of another free slot's UID; and a live run of the slot this test holds.
+        with group.this_thread_inside() if group.hier.version == 1 else contextlib.nullcontext():
+            left.append(subprocess.Popen(["sleep", "30"]))
+        if group.hier.version != 1:
+            for path in group.dirs.values():
+                with open(os.path.join(path, "cgroup.procs"), "w") as f:
+                    f.write(str(left[0].pid))
+        other_uid = sandbox.UID_BASE + (held.index + 2) % sandbox.SLOT_COUNT
+        left.append(subprocess.Popen(["setpriv", f"--reuid={other_uid}", f"--regid={other_uid}", "--clear-groups",
+                                      "sleep", "30"]))
+        running = subprocess.Popen(["setpriv", f"--reuid={held.uid}", f"--regid={held.uid}", "--clear-groups",
+                                    "sleep", "30"])
+        time.sleep(0.2)
+
+        swept = sweep_free_slots()
+
+        assert set(swept) >= {left[0].pid, left[1].pid}
+        for proc in left:
+            proc.wait(timeout=5)  # (kill_uid may have reaped it already: then Popen says 0)
+            assert not os.path.exists(f"/proc/{proc.pid}")
+        assert running.poll() is None, "a held slot's run is not touched"
+        assert not any(os.path.isdir(path) for path in group.dirs.values()), "the left-over cgroup is removed"
+    finally:
+        for proc in left + [running]:
+            proc.kill()
+            proc.wait()
+        held.release()
