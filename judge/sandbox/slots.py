@@ -66,6 +66,22 @@ def acquire_slot(timeout: float = 300.0) -> Slot:
         time.sleep(0.05)
 
 
+def _lock_if_free(directory: str, index: int) -> int | None:
+    """The slot's lock, taken now (its descriptor: closing it frees the slot), or None when
+    another process holds it."""
+    try:
+        fd = os.open(os.path.join(directory, f"slot-{index:03d}.lock"),
+                     os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
 def sweep_free_slots() -> dict[int, int]:
     """Kill what runs left behind when the process judging them died without sweeping up (kill
     -9, the OOM killer): every process in a free slot's cgroup or of its UID, each slot locked
@@ -74,20 +90,8 @@ def sweep_free_slots() -> dict[int, int]:
     orphan, in its cgroup from birth; this finds it even before it has switched to the slot's
     UID. Returns the processes killed (pid -> uid)."""
     directory = lock_dir()
-    held: dict[int, int] = {}  # slot index -> lock fd
+    held = {index: fd for index in range(SLOT_COUNT) if (fd := _lock_if_free(directory, index)) is not None}
     try:
-        for index in range(SLOT_COUNT):
-            path = os.path.join(directory, f"slot-{index:03d}.lock")
-            try:
-                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-            except OSError:
-                continue
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                os.close(fd)
-                continue
-            held[index] = fd
         uids = {UID_BASE + index for index in held}
         killed = pids_of_uid(uids, include_zombies=False) if uids else {}
         for index in held:
@@ -107,16 +111,8 @@ def stray_processes() -> dict[int, int]:
     free = set()
     directory = lock_dir()
     for index in range(SLOT_COUNT):
-        path = os.path.join(directory, f"slot-{index:03d}.lock")
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-        except OSError:
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fd = _lock_if_free(directory, index)
+        if fd is not None:
             free.add(UID_BASE + index)
-        except OSError:
-            pass
-        finally:
             os.close(fd)
     return pids_of_uid(free, include_zombies=False) if free else {}
