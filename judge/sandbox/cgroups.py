@@ -208,9 +208,8 @@ class RunCgroup:
     def __init__(self, name: str, *, memory_bytes: int, pids_max: int):
         self.hier = hierarchy()
         self.dirs = {c: os.path.join(base, name) for c, base in self.hier.bases.items()}
+        sweep(name)  # left over by a judging process that died
         for path in self.dirs.values():
-            if os.path.isdir(path):  # left over by a worker that died: clear it
-                self._kill_and_remove(path)
             os.mkdir(path, 0o755)
         try:
             if self.hier.version == 1:
