@@ -128,12 +128,16 @@ class _Listener:
     def __init__(self, url: str):
         self.url = url
         self.started = time.monotonic()
-        self.ended = False
         self.ready = threading.Event()  # subscribed, and no loss noticed since
         self.settled = threading.Event()  # subscribed, or failed to
         self._waiting: dict[int, set[threading.Event]] = {}
         self._lock = threading.Lock()
         threading.Thread(target=self._listen, name="prep-verdict-listener", daemon=True).start()
+
+    @property
+    def ended(self) -> bool:
+        """Failed to subscribe, or lost the connection since: it hears nothing any more."""
+        return self.settled.is_set() and not self.ready.is_set()
 
     def add(self, submission_id: int) -> threading.Event | None:
         """An event set when the submission is announced, or None if the listener is not subscribed."""
@@ -187,7 +191,6 @@ class _Listener:
         finally:
             with self._lock:  # atomically with add(): nobody is left waiting for a message that cannot come
                 self.ready.clear()
-                self.ended = True
                 self.settled.set()
                 for waiting in self._waiting.values():
                     for event in waiting:
