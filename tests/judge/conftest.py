@@ -12,6 +12,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from judge import sandbox  # noqa: E402
+from judge.sandbox.processes import descendants  # noqa: E402
 
 
 def pytest_configure(config):
@@ -68,7 +69,7 @@ def _start_ticks(pid: int) -> int | None:
 
 
 def _describe(pid: int, uid: int) -> str:
-    """Enough to tell where a stray came from: its command, state, parent, cgroup, children,
+    """Enough to tell where a stray came from: its command, state, parent, cgroup, descendants,
     and the test that was running when it started."""
     status = dict(line.split(":\t", 1) for line in _proc_field(pid, "status").splitlines() if ":\t" in line)
     ppid = status.get("PPid", "?").strip()
@@ -82,21 +83,11 @@ def _describe(pid: int, uid: int) -> str:
         from conftest import TEST_TIMELINE
 
         during = next((nodeid for at, nodeid in reversed(TEST_TIMELINE) if at <= started), "before the first test")
-    children = [f"{child} {_proc_field(child, 'cmdline')[:200]!r}" for child in _children(pid)]
+    children = [f"{child} {_proc_field(child, 'cmdline')[:200]!r}" for child in descendants(pid)]
     memory_cgroup = next((line for line in _proc_field(pid, "cgroup").splitlines() if ":memory:" in line), "")
     return (f"uid {uid}, state {status.get('State', '?').strip()}, started {born}, during {during}; "
             f"cmd {_proc_field(pid, 'cmdline')[:3000]!r}; parent {ppid} {_proc_field(int(ppid), 'cmdline')[:120]!r}; "
-            f"cgroup {memory_cgroup!r}; children {children}")
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            for line in _proc_field(int(entry), "status").splitlines():
-                if line.startswith("PPid:") and line.split()[1:] == [str(pid)]:
-                    found.append(int(entry))
-    return found
+            f"cgroup {memory_cgroup!r}; descendants {children}")
 
 
 def _files_owned_by_sandbox(top: str = "/tmp") -> list[str]:
