@@ -154,3 +154,16 @@ def test_the_reconciler_requeues_lost_and_stranded_submissions(attempt_and_quest
     assert (counts["requeued"], counts["recovered"]) == (1, 1)
     stranded.refresh_from_db()
     assert stranded.status == Submission.Status.QUEUED
+
+
+def test_a_run_is_stamped_as_enqueued_when_created_so_the_reconciler_finds_it_if_its_message_is_lost(
+    attempt_and_question, settings
+):
+    attempt, question = attempt_and_question
+    run = submission_create(attempt_id=attempt.id, question_id=question.id, kind="run", answer={"source": "x"})
+
+    assert grading_reconcile()["requeued"] == 0, "enqueued a moment ago: not lost yet"
+    settings.PREP_RECONCILE_QUEUED_AFTER = timedelta(0)
+    assert grading_reconcile()["requeued"] == 1, "no message came for it in time: enqueued again"
+    run.refresh_from_db()
+    assert run.status == Submission.Status.QUEUED

@@ -1,0 +1,27 @@
+"""The web process (prep/wsgi.py, which only gunicorn imports) switches threads as configured."""
+
+import importlib
+import sys
+
+import pytest
+
+
+@pytest.fixture
+def switch_interval_restored():
+    before = sys.getswitchinterval()
+    yield
+    sys.setswitchinterval(before)
+
+
+@pytest.mark.parametrize("ms, expected_s", [(1.0, 0.001), (0.5, 0.0005)])
+def test_the_web_process_switches_threads_at_the_configured_interval(settings, switch_interval_restored, ms, expected_s):
+    settings.PREP_WEB_SWITCH_INTERVAL_MS = ms
+    importlib.reload(importlib.import_module("prep.wsgi"))
+    assert sys.getswitchinterval() == pytest.approx(expected_s)
+
+
+def test_zero_keeps_pythons_own_interval(settings, switch_interval_restored):
+    sys.setswitchinterval(0.005)
+    settings.PREP_WEB_SWITCH_INTERVAL_MS = 0
+    importlib.reload(importlib.import_module("prep.wsgi"))
+    assert sys.getswitchinterval() == pytest.approx(0.005)
