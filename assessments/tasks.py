@@ -49,7 +49,7 @@ def submission_grade(submission_id: int) -> None:
     data = result_with_tests(result.to_dict(), judge_input)
     if custom is not None:
         data["custom"] = custom
-    services.submission_complete(submission_id=submission_id, result=data)
+    services.submission_complete(submission=submission, result=data)
 
 
 PROGRESS_EVERY_S = 0.3  # a long program submission shows its tests as they finish, this often at most

@@ -113,44 +113,54 @@ def submission_claim(*, submission_id: int) -> Submission | None:
     return loaded(Submission, **values, related={"question": question})
 
 
-# What recording a verdict reads: the submission's own facts, the attempt's state (under its
-# lock) and the response it may score. Compiled once, as the claim.
-_COMPLETED = Compiled(lambda submission_id: Submission.objects.filter(pk=submission_id).values_list(
-    "kind", "attempt_id", "question_id", "source"), -1)
-_ATTEMPT_STATE_LOCKED = Compiled(lambda attempt_id: Attempt.objects.select_for_update(of=("self",))
-                                 .filter(pk=attempt_id).values_list("state"), -1)
-_SCORED_RESPONSE = Compiled(lambda attempt_id, question_id: Response.objects.filter(
-    attempt_id=attempt_id, question_id=question_id).values_list("id", "answer", "max_score", "reviewed_by_id"), -1, -2)
+# What recording a Submit's verdict reads, in one statement: the attempt's state (under its lock,
+# which a hand-in takes too) and the response the verdict may score. Compiled once, as the claim.
+_SCORED_RESPONSE_LOCKED = Compiled(lambda attempt_id, question_id: Attempt.objects.select_for_update(of=("self",))
+                                   .filter(pk=attempt_id, responses__question_id=question_id)
+                                   .values_list("state", "responses__id", "responses__answer", "responses__max_score",
+                                                "responses__reviewed_by_id"), -1, -2)
 
 
-@transaction.atomic
-def submission_complete(*, submission_id: int, result: dict) -> bool:
-    """Record the judge's result. Only the worker holding the claim can write it (running → done).
-    A Submit scores its response if the response still holds that code and nobody reviewed it."""
-    now = timezone.now()
-    score = min(max(float(result["score"]), 0.0), 1.0)
-    written = Submission.objects.filter(pk=submission_id, status=Submission.Status.RUNNING).update(
-        status=Submission.Status.DONE, verdict=result["verdict"], score=score, results=result, finished_at=now,
-        error="",
-    )
-    if not written:
-        return False
-    _announce(submission_id)
-    kind, attempt_id, question_id, source = _COMPLETED.first(submission_id)
-    if kind != Submission.Kind.SUBMIT:
-        return True
-    (state,) = _ATTEMPT_STATE_LOCKED.first(attempt_id)
-    response_id, answer, max_score, reviewed_by_id = _SCORED_RESPONSE.first(attempt_id, question_id)
-    if answer.get("source") == source and reviewed_by_id is None:
-        Response.objects.filter(pk=response_id).update(score=submission_points(max_score=max_score, score=score),
-                                                       graded_at=now, updated_at=now)
-        if state != Attempt.State.IN_PROGRESS:  # a Submit that finished after the hand-in
-            attempt = Attempt.objects.get(pk=attempt_id)  # locked above
-            if state == Attempt.State.GRADED:
-                attempt_rescore(attempt=attempt)
-            else:
-                attempt_finalize_if_ready(attempt=attempt)
+def submission_complete(*, submission: Submission, result: dict) -> bool:
+    """Record the judge's result on the submission `submission_claim` returned. Only the worker
+    holding the claim can write it (running → done). A Submit scores its response if the response
+    still holds that code and nobody reviewed it.
+
+    A Run's verdict is one UPDATE, committed on its own. A Submit's takes the attempt's lock as
+    well, in the same transaction: the round trips are what a grading waits on."""
+    if submission.kind != Submission.Kind.SUBMIT:
+        return _verdict_write(submission_id=submission.pk, result=result, now=timezone.now())
+    with transaction.atomic():
+        now = timezone.now()
+        if not _verdict_write(submission_id=submission.pk, result=result, now=now):
+            return False
+        state, response_id, answer, max_score, reviewed_by_id = _SCORED_RESPONSE_LOCKED.first(
+            submission.attempt_id, submission.question_id)
+        if answer.get("source") == submission.source and reviewed_by_id is None:
+            Response.objects.filter(pk=response_id).update(
+                score=submission_points(max_score=max_score, score=_score(result)), graded_at=now, updated_at=now)
+            if state != Attempt.State.IN_PROGRESS:  # a Submit that finished after the hand-in
+                attempt = Attempt.objects.get(pk=submission.attempt_id)  # locked above
+                if state == Attempt.State.GRADED:
+                    attempt_rescore(attempt=attempt)
+                else:
+                    attempt_finalize_if_ready(attempt=attempt)
     return True
+
+
+def _score(result: dict) -> float:
+    return min(max(float(result["score"]), 0.0), 1.0)
+
+
+def _verdict_write(*, submission_id: int, result: dict, now) -> bool:
+    """The verdict on the running row (announced once committed); False if this worker's claim is gone."""
+    written = Submission.objects.filter(pk=submission_id, status=Submission.Status.RUNNING).update(
+        status=Submission.Status.DONE, verdict=result["verdict"], score=_score(result), results=result,
+        finished_at=now, error="",
+    )
+    if written:
+        _announce(submission_id)
+    return bool(written)
 
 
 def submission_progress(*, submission_id: int, result: dict) -> bool:

@@ -34,8 +34,8 @@ def queued():
 def finish_soon(submission_id: int, after_s: float) -> threading.Thread:
     def work():
         time.sleep(after_s)
-        submission_claim(submission_id=submission_id)
-        submission_complete(submission_id=submission_id, result={"verdict": "AC", "score": 1.0, "tests": []})
+        claimed = submission_claim(submission_id=submission_id)
+        submission_complete(submission=claimed, result={"verdict": "AC", "score": 1.0, "tests": []})
 
     thread = threading.Thread(target=work)
     thread.start()

@@ -196,13 +196,11 @@ def world(tmp_path):
         {"kind": "snapshot", "content": f"# {PAYLOAD}\n</pre><script>alert(1)</script>", "question_id": w.code.id}])
     w.run = submission_create(attempt_id=attempt.id, question_id=w.code.id, kind="run",
                               answer={"source": f"print('{SCRIPT}')"})
-    submission_claim(submission_id=w.run.id)
-    submission_complete(submission_id=w.run.id, result=RUN_RESULT)
+    submission_complete(submission=submission_claim(submission_id=w.run.id), result=RUN_RESULT)
     w.submit = submission_create(attempt_id=attempt.id, question_id=w.code.id, kind="submit",
                                  answer={"source": f"def square(x):\n    # {PAYLOAD}\n    return x\n</textarea>{SCRIPT}"})
     attempt_submit(attempt_id=attempt.id, submitted_by=Attempt.SubmittedBy.CANDIDATE)
-    submission_claim(submission_id=w.submit.id)
-    submission_complete(submission_id=w.submit.id, result=SUBMIT_RESULT)
+    submission_complete(submission=submission_claim(submission_id=w.submit.id), result=SUBMIT_RESULT)
     integrity_note_save(attempt=attempt, note=f"My note {PAYLOAD}")
     attempt.refresh_from_db()
     assert attempt.state == Attempt.State.GRADED

@@ -305,8 +305,7 @@ def finished_attempt(candidate, assessment, w, *, who_: str, numeric: float):
     submission = submission_create(attempt_id=attempt.id, question_id=w.q_code.id, kind="submit",
                                    answer={"source": f"def square(x):\n    # {who_}_SOURCE_MARKER\n    return 0\n"})
     attempt_submit(attempt_id=attempt.id, submitted_by=Attempt.SubmittedBy.CANDIDATE)
-    submission_claim(submission_id=submission.id)
-    submission_complete(submission_id=submission.id, result=GRADED_RESULT)
+    submission_complete(submission=submission_claim(submission_id=submission.id), result=GRADED_RESULT)
     integrity_note_save(attempt=attempt, note=f"{who_}_NOTE_MARKER")
     attempt.refresh_from_db()
     assert attempt.state == Attempt.State.GRADED

@@ -9,6 +9,7 @@ from assessments.services import (
     attempt_start,
     attempt_submit,
     grading_reconcile,
+    response_save,
     submission_claim,
     submission_complete,
     submission_create,
@@ -73,12 +74,34 @@ def test_only_one_worker_can_claim_a_submission(attempt_and_question):
 def test_a_result_is_written_once_and_sets_the_response_score(attempt_and_question):
     attempt, question = attempt_and_question
     submission = submission_create(attempt_id=attempt.id, question_id=question.id, kind="submit", answer={"source": SQUARE_SOLUTION})
-    submission_claim(submission_id=submission.id)
-    assert submission_complete(submission_id=submission.id, result=RESULT_HALF)
-    assert not submission_complete(submission_id=submission.id, result=RESULT_AC)
+    claimed = submission_claim(submission_id=submission.id)
+    assert submission_complete(submission=claimed, result=RESULT_HALF)
+    assert not submission_complete(submission=claimed, result=RESULT_AC)
     submission.refresh_from_db()
     assert (submission.status, submission.verdict, submission.score) == ("done", "WA", 0.5)
     assert Response.objects.get(attempt=attempt, question=question).score == question.points * 0.5
+
+
+def test_a_runs_verdict_is_recorded_without_scoring_the_answer(attempt_and_question):
+    attempt, question = attempt_and_question
+    submission = submission_create(attempt_id=attempt.id, question_id=question.id, kind="run", answer={"source": SQUARE_SOLUTION})
+    claimed = submission_claim(submission_id=submission.id)
+    assert submission_complete(submission=claimed, result=RESULT_AC)
+    assert not submission_complete(submission=claimed, result=RESULT_HALF)
+    submission.refresh_from_db()
+    assert (submission.status, submission.verdict, submission.score) == ("done", "AC", 1.0)
+    assert Response.objects.get(attempt=attempt, question=question).score is None
+
+
+def test_a_submits_verdict_does_not_score_an_answer_changed_since(attempt_and_question):
+    attempt, question = attempt_and_question
+    submission = submission_create(attempt_id=attempt.id, question_id=question.id, kind="submit", answer={"source": SQUARE_SOLUTION})
+    claimed = submission_claim(submission_id=submission.id)
+    response_save(attempt_id=attempt.id, question_id=question.id, answer={"source": "def square(x):\n    return 0\n"})
+    assert submission_complete(submission=claimed, result=RESULT_AC)
+    submission.refresh_from_db()
+    assert (submission.status, submission.verdict) == ("done", "AC")
+    assert Response.objects.get(attempt=attempt, question=question).score is None
 
 
 def test_the_attempt_is_graded_when_its_last_code_answer_is(attempt_and_question):
@@ -87,8 +110,7 @@ def test_the_attempt_is_graded_when_its_last_code_answer_is(attempt_and_question
     attempt = attempt_submit(attempt_id=attempt.id, submitted_by=Attempt.SubmittedBy.CANDIDATE)
     assert attempt.state == Attempt.State.SUBMITTED
     submission = Submission.objects.get(attempt=attempt)
-    submission_claim(submission_id=submission.id)
-    submission_complete(submission_id=submission.id, result=RESULT_AC)
+    submission_complete(submission=submission_claim(submission_id=submission.id), result=RESULT_AC)
     attempt.refresh_from_db()
     assert attempt.state == Attempt.State.GRADED
     assert attempt.score == question.points
