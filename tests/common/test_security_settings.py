@@ -50,11 +50,12 @@ def test_runs_are_limited_per_candidate():
     client.force_authenticate(candidate)
     attempt = client.post(f"/api/assessments/{assessment.id}/attempts/").json()["id"]
     url = f"/api/attempts/{attempt}/responses/{question.id}/runs/"
-    codes = []
+    answers = []
     for _ in range(31):
-        codes.append(client.post(url, {"source": "def square(x):\n    return x * x\n"}, format="json").status_code)
+        answers.append(client.post(url, {"source": "def square(x):\n    return x * x\n"}, format="json"))
         Submission.objects.update(status=Submission.Status.DONE)  # graded at once: only the rate limit is left
-    assert codes[:30] == [202] * 30 and codes[30] == 429
+    assert [a.status_code for a in answers] == [202] * 30 + [429]
+    assert 0 < int(answers[30]["Retry-After"]) <= 60
     other = invite(assessment).candidate
     other_client = APIClient()
     other_client.force_authenticate(other)
