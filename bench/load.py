@@ -21,9 +21,10 @@ else (202) long-polls GET /api/submissions/{id}/?wait=10 until it is done, as th
 
 Afterwards, with the load stopped and the grading queue drained: every autosave that got a 200
 (and every Submit that got a 201 or 202) must be the answer in the database, every submission that got
-a 201 or 202 must be done with a verdict; then a burst of one Submit per candidate measures the two
-workers' grading throughput against the bare judge's, measured right after it (two processes
-judging the same Submit back to back: the limit of the workers' throughput).
+a 201 or 202 must be done with a verdict; then a burst of one Submit per candidate, all queued before the
+workers take any, measures the two workers' grading throughput on a full queue against the bare
+judge's, measured right after it (two processes judging the same Submit back to back: the limit
+of the workers' throughput).
 Targets: zero lost answers, zero lost submissions, zero 5xx, autosave p95 < 100 ms,
 submission-to-verdict p50 < 1.5x the judge's own time, grading throughput >= 70% of the bare
 judge's. Exit status 1 when one misses it."""
@@ -463,9 +464,7 @@ def run(args, workdir: Path, procs: list) -> int:
         with connections["default"].cursor() as cursor:
             cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
             cursor.execute("SELECT pg_stat_statements_reset()")
-    before = cpu_snapshot(procs)
-    burst = burst_throughput(fixture, timeout=300)
-    burst["cpu"] = cpu_between(before, cpu_snapshot(procs))["components"]
+    burst = burst_throughput(fixture, procs, timeout=300)
     if args.pg_stats:
         with connections["default"].cursor() as cursor:
             cursor.execute("SELECT calls, total_exec_time + total_plan_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 150) "
@@ -687,18 +686,25 @@ def check(results: dict, fixture: dict, workdir: Path, load_started: float, load
             "access": server_times(workdir)}
 
 
-def burst_throughput(fixture: dict, timeout: float) -> dict:
-    """One Submit per candidate at once (through the service, as the API makes it, in one
-    transaction so that every task is queued together): the two workers' throughput is the count
-    over first claim to last verdict."""
+def burst_throughput(fixture: dict, procs: list, timeout: float) -> dict:
+    """One Submit per candidate, all queued before the workers take any: the two workers'
+    throughput on a full queue (first claim to last verdict), as the bare judge's is measured
+    with no one producing work beside it. The workers stop consuming the grading queue (Celery's
+    cancel_consumer), the Submits are made through the service as the API makes them, in one
+    transaction so that every task is published at its commit, and the workers start again
+    (add_consumer). The CPU figures count from there."""
     from django.db import transaction
 
     from assessments.models import Attempt, Submission
     from assessments.services import submission_create
+    from prep.celery import app
 
     attempts = list(Attempt.objects.filter(assessment=fixture["assessment"], state=Attempt.State.IN_PROGRESS)
                     .values_list("id", flat=True))
     code = fixture["question"]
+    stopped = app.control.cancel_consumer("grading", reply=True, timeout=5)
+    if len(stopped) != 2:
+        raise SystemExit(f"the two workers did not stop consuming the grading queue: {stopped}")
     ids = []
     started = time.monotonic()
     with transaction.atomic():  # every task is published at the commit, at once
@@ -706,17 +712,23 @@ def burst_throughput(fixture: dict, timeout: float) -> dict:
             ids.append(submission_create(attempt_id=attempt_id, question_id=code.id, kind=Submission.Kind.SUBMIT,
                                          answer={"language": "python", "source": f"# burst {i}\n{CORRECT}"}).id)
     created_in = time.monotonic() - started
+    before = cpu_snapshot(procs)
+    resumed = app.control.add_consumer("grading", reply=True, timeout=5)
+    if len(resumed) != 2:
+        raise SystemExit(f"the two workers did not resume consuming the grading queue: {resumed}")
     rows = Submission.objects.filter(id__in=ids)
     end = time.monotonic() + timeout
     finished = [Submission.Status.DONE, Submission.Status.ERROR]
     while time.monotonic() < end and rows.exclude(status__in=finished).exists():
         time.sleep(0.2)
+    cpu = cpu_between(before, cpu_snapshot(procs))["components"]
     done = list(rows.filter(status=Submission.Status.DONE))
     if not done:
-        return {"count": len(ids), "done": 0, "rate": 0.0, "created_in": created_in}
+        return {"count": len(ids), "done": 0, "rate": 0.0, "created_in": created_in, "cpu": cpu}
     span = (max(r.finished_at for r in done) - min(r.started_at for r in done)).total_seconds()
     return {"count": len(ids), "done": len(done), "rate": len(done) / span if span > 0 else float("inf"),
-            "span": span, "created_in": created_in, "errors": rows.filter(status=Submission.Status.ERROR).count()}
+            "span": span, "created_in": created_in, "errors": rows.filter(status=Submission.Status.ERROR).count(),
+            "cpu": cpu}
 
 
 # --- the report -------------------------------------------------------------------------------
@@ -796,7 +808,7 @@ def print_report(args, results, report, judge_times, bare, burst, drained_in, de
           f"(the limit: the better, {limit:.1f}/s)")
     throughput_ratio = burst["rate"] / limit if limit else 0.0
     if burst["done"]:
-        print(f"  a burst of {burst['count']} Submits (queued at once after {burst['created_in']:.1f} s): "
+        print(f"  a burst of {burst['count']} Submits (all queued before the workers took any, in {burst['created_in']:.1f} s): "
               f"{burst['done']} done, {burst.get('errors', 0)} error, "
               f"first claim to last verdict {burst['span']:.1f} s = "
               f"{burst['rate']:.1f}/s = {throughput_ratio:.0%} of the bare judge")
