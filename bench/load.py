@@ -638,6 +638,8 @@ def server_times(workdir: Path) -> dict:
             route = "POST run"
         elif method == "POST" and path.endswith("/submissions/"):
             route = "POST submit"
+        elif method == "POST" and path.endswith("/attempts/"):
+            route = "start attempt"
         else:
             route = f"{method} other"
         by[route].append(int(micros) / 1000)
@@ -766,7 +768,7 @@ def print_report(args, results, report, judge_times, bare, burst, drained_in, de
               f"{pct(steady, 99):6.1f}ms {max(steady):6.1f}ms   (from 5 s after the last candidate started)")
     access = report["access"]
     print("as gunicorn timed them (request in the web process, without the client's queueing):")
-    for name in ("autosave", "POST run", "POST submit", "poll submission"):
+    for name in ("start attempt", "autosave", "POST run", "POST submit", "poll submission"):
         times = access["by_route"].get(name, [])
         if times:
             print(f"  {name:16s} {len(times):7d}         {pct(times, 50):6.1f}ms {pct(times, 95):6.1f}ms "
