@@ -107,9 +107,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": str(Path(tempfile.gettempdir()) / f"prep-test-{os.getpid()}-{secrets.token_hex(4)}.sqlite3")
     }
-# Keep database connections for a minute (checked before reuse): a new PostgreSQL connection per
-# request and per grading task cost 21 ms of database CPU per request against 7 ms kept, in
-# bench/load.py at 200 candidates. CONN_MAX_AGE=0 returns to one connection per request.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Parameters bound on the server and statements prepared once per connection (after
     # psycopg's 5 uses): PostgreSQL then parses and plans the hot statements once instead of
@@ -119,6 +116,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["ENGINE"] = "common.postgresql"  # Django's, knowing the 65535-parameter limit
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=5 if env.bool("PREP_DB_PREPARE", default=True) else None)
+# Keep database connections for a minute (checked before reuse): a new PostgreSQL connection per
+# request and per grading task cost 21 ms of database CPU per request against 7 ms kept, in
+# bench/load.py at 200 candidates. CONN_MAX_AGE=0 returns to one connection per request.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
