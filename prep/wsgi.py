@@ -3,10 +3,16 @@ import sys
 
 from django.conf import settings
 from django.core.wsgi import get_wsgi_application
+from django.urls import get_resolver
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prep.settings")
 
 application = get_wsgi_application()
+
+# Import every view now, as each gunicorn worker starts, rather than in its first request: that
+# first request took ~0.4 s longer (the URLconf and everything it imports), holding the GIL while
+# the requests behind it on the worker's other threads waited.
+get_resolver().url_patterns
 
 # The web tier runs requests in threads (gunicorn --threads) that mostly wait on PostgreSQL and
 # Redis. Each answer that comes back needs the GIL, which a thread busy serializing gives up

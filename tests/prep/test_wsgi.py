@@ -25,3 +25,12 @@ def test_zero_keeps_pythons_own_interval(settings, switch_interval_restored):
     settings.PREP_WEB_SWITCH_INTERVAL_MS = 0
     importlib.reload(importlib.import_module("prep.wsgi"))
     assert sys.getswitchinterval() == pytest.approx(0.005)
+
+
+def test_the_web_process_imports_every_view_as_it_starts_not_in_its_first_request():
+    import subprocess
+
+    code = ("import sys, prep.wsgi; "
+            "print(all(m in sys.modules for m in ('assessments.apis', 'hiring.apis', 'accounts.apis')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "True", result.stderr
