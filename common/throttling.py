@@ -13,10 +13,9 @@ still hold meanwhile."""
 
 import logging
 import secrets
-import threading
 
 import redis
-from django.conf import settings
+from django.core.cache import cache
 from rest_framework.throttling import ScopedRateThrottle
 
 logger = logging.getLogger(__name__)
@@ -37,26 +36,18 @@ local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {0, math.max(tonumber(oldest[2]) + window - now_us, 0)}
 """
 
-_scripts: dict[str, object] = {}
-_lock = threading.Lock()
-
-
-def _take_script():
-    """The registered script on a pooled client for the cache's Redis (one pool per process and URL)."""
-    url = settings.CACHES["default"]["LOCATION"]
-    url = url[0] if isinstance(url, (list, tuple)) else url.split(",")[0]  # the primary: where Django's cache writes
-    with _lock:
-        if url not in _scripts:
-            client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2, health_check_interval=10)
-            _scripts[url] = client.register_script(_TAKE)
-        return _scripts[url]
+_TAKE_BYTES = _TAKE.encode()
 
 
 def window_take(key: str, limit: int, window_s: float) -> tuple[bool, float]:
     """Count one request in the window `key` if fewer than `limit` were counted in the last
-    `window_s` seconds: (True, 0). Otherwise (False, seconds until one leaves the window)."""
-    counted, wait_us = _take_script()(keys=[f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:rate:{key}"],
-                                      args=[limit, int(window_s * 1_000_000), secrets.token_hex(8)])
+    `window_s` seconds: (True, 0). Otherwise (False, seconds until one leaves the window).
+
+    It runs on the cache's own Redis client (Django's RedisCache: its server, pool and OPTIONS),
+    on the server Django writes to."""
+    client = cache._cache.get_client(key, write=True)
+    counted, wait_us = client.register_script(_TAKE_BYTES)(
+        keys=[cache.make_key(f"rate:{key}")], args=[limit, int(window_s * 1_000_000), secrets.token_hex(8)])
     return bool(counted), int(wait_us) / 1_000_000
 
 

@@ -229,6 +229,9 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": env.str("CACHE_URL", default=REDIS_URL.rsplit("/", 1)[0] + "/1"),
         "KEY_PREFIX": "prep",
+        # A Redis that does not answer fails a cache call within seconds (rate limits then let
+        # requests through), rather than holding a request for the kernel's TCP timeout.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
     }
 }
 CELERY_RESULT_BACKEND = None  # results live in the database, not in Celery
