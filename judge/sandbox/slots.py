@@ -51,35 +51,38 @@ def acquire_slot(timeout: float = 300.0) -> Slot:
     while True:
         for i in range(SLOT_COUNT):
             index = (start + i) % SLOT_COUNT
-            path = os.path.join(directory, f"slot-{index:03d}.lock")
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fd = _try_lock(directory, index)
             except OSError as exc:
-                os.close(fd)
-                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                    continue
-                raise JudgeError(f"cannot lock sandbox slot {path}: {exc}") from exc
-            return Slot(index, fd)
+                raise JudgeError(f"cannot lock sandbox slot {index} in {directory}: {exc}") from exc
+            if fd is not None:
+                return Slot(index, fd)
         if time.monotonic() > deadline:
             raise JudgeError(f"all {SLOT_COUNT} sandbox slots stayed busy for {timeout:.0f} s")
         time.sleep(0.05)
 
 
-def _lock_if_free(directory: str, index: int) -> int | None:
+def _try_lock(directory: str, index: int) -> int | None:
     """The slot's lock, taken now (its descriptor: closing it frees the slot), or None when
-    another process holds it."""
-    try:
-        fd = os.open(os.path.join(directory, f"slot-{index:03d}.lock"),
-                     os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    except OSError:
-        return None
+    another process holds it. OSError when the lock file cannot be opened or locked at all."""
+    fd = os.open(os.path.join(directory, f"slot-{index:03d}.lock"),
+                 os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    except OSError as exc:
         os.close(fd)
-        return None
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+            return None
+        raise
     return fd
+
+
+def _lock_if_free(directory: str, index: int) -> int | None:
+    """`_try_lock` for the sweeps, which pass over a slot whose lock file is unusable."""
+    try:
+        return _try_lock(directory, index)
+    except OSError:
+        return None
 
 
 def sweep_free_slots() -> dict[int, int]:
