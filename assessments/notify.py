@@ -94,9 +94,9 @@ _PATTERN = _channel(0).removesuffix("0") + "*"
 _RECHECK_S = 5.0
 
 
-def listener_name() -> str:
-    """This process's listener connection as Redis's CLIENT LIST names it."""
-    return f"prep-verdict-listener-{os.getpid()}"
+def listener_name(pid: int | None = None) -> str:
+    """The listener connection of this process (or of `pid`) as Redis's CLIENT LIST names it."""
+    return f"prep-verdict-listener-{pid or os.getpid()}"
 
 
 # TCP keepalive on the listener's connection: a Redis host gone silent (no FIN, no RST) is

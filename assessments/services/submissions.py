@@ -128,17 +128,18 @@ def submission_complete(*, submission: Submission, result: dict) -> bool:
 
     A Run's verdict is one UPDATE, committed on its own. A Submit's takes the attempt's lock as
     well, in the same transaction: the round trips are what a grading waits on."""
+    score = min(max(float(result["score"]), 0.0), 1.0)
     if submission.kind != Submission.Kind.SUBMIT:
-        return _verdict_write(submission_id=submission.pk, result=result, now=timezone.now())
+        return _verdict_write(submission_id=submission.pk, result=result, score=score, now=timezone.now())
     with transaction.atomic():
         now = timezone.now()
-        if not _verdict_write(submission_id=submission.pk, result=result, now=now):
+        if not _verdict_write(submission_id=submission.pk, result=result, score=score, now=now):
             return False
         state, response_id, answer, max_score, reviewed_by_id = _SCORED_RESPONSE_LOCKED.first(
             submission.attempt_id, submission.question_id)
         if answer.get("source") == submission.source and reviewed_by_id is None:
             Response.objects.filter(pk=response_id).update(
-                score=submission_points(max_score=max_score, score=_score(result)), graded_at=now, updated_at=now)
+                score=submission_points(max_score=max_score, score=score), graded_at=now, updated_at=now)
             if state != Attempt.State.IN_PROGRESS:  # a Submit that finished after the hand-in
                 attempt = Attempt.objects.get(pk=submission.attempt_id)  # locked above
                 if state == Attempt.State.GRADED:
@@ -148,14 +149,10 @@ def submission_complete(*, submission: Submission, result: dict) -> bool:
     return True
 
 
-def _score(result: dict) -> float:
-    return min(max(float(result["score"]), 0.0), 1.0)
-
-
-def _verdict_write(*, submission_id: int, result: dict, now) -> bool:
+def _verdict_write(*, submission_id: int, result: dict, score: float, now) -> bool:
     """The verdict on the running row (announced once committed); False if this worker's claim is gone."""
     written = Submission.objects.filter(pk=submission_id, status=Submission.Status.RUNNING).update(
-        status=Submission.Status.DONE, verdict=result["verdict"], score=_score(result), results=result,
+        status=Submission.Status.DONE, verdict=result["verdict"], score=score, results=result,
         finished_at=now, error="",
     )
     if written:

@@ -189,7 +189,7 @@ def test_a_forked_process_listens_for_itself_rather_than_through_its_parents_lis
     client = redis.Redis.from_url(settings.REDIS_URL)
     end = time.monotonic() + 5
     while time.monotonic() < end and not [c for c in client.client_list(_type="pubsub")
-                                          if c["name"] == f"prep-verdict-listener-{pid}"]:
+                                          if c["name"] == notify.listener_name(pid)]:
         time.sleep(0.05)
     notify.submission_updated(302)
     _, status = os.waitpid(pid, 0)

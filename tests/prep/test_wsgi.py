@@ -1,4 +1,5 @@
-"""The web process (prep/wsgi.py, which only gunicorn imports) switches threads as configured."""
+"""The web process (prep/wsgi.py, which only gunicorn imports) switches threads as configured and
+imports its views as it starts."""
 
 import importlib
 import sys
