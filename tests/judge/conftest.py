@@ -12,7 +12,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from judge import sandbox  # noqa: E402
-from judge.sandbox.processes import descendants  # noqa: E402
+from judge.sandbox.processes import _proc_status, descendants  # noqa: E402
 
 
 def pytest_configure(config):
@@ -71,10 +71,10 @@ def _start_ticks(pid: int) -> int | None:
 def _describe(pid: int, uid: int) -> str:
     """Enough to tell where a stray came from: its command, state, parent, cgroup, descendants,
     and the test that was running when it started."""
-    status = dict(line.split(":\t", 1) for line in _proc_field(pid, "status").splitlines() if ":\t" in line)
-    ppid = status.get("PPid", "?").strip()
-    if not ppid.isdigit():
+    status = _proc_status(str(pid))
+    if status is None or not status.get(b"PPid", b"").isdigit():
         return f"uid {uid}, gone"
+    ppid = status[b"PPid"].decode()
     ticks = _start_ticks(pid)
     born, during = "?", "?"
     if ticks is not None:
@@ -85,7 +85,7 @@ def _describe(pid: int, uid: int) -> str:
         during = next((nodeid for at, nodeid in reversed(TEST_TIMELINE) if at <= started), "before the first test")
     children = [f"{child} {_proc_field(child, 'cmdline')[:200]!r}" for child in descendants(pid)]
     memory_cgroup = next((line for line in _proc_field(pid, "cgroup").splitlines() if ":memory:" in line), "")
-    return (f"uid {uid}, state {status.get('State', '?').strip()}, started {born}, during {during}; "
+    return (f"uid {uid}, state {status.get(b'State', b'?').decode()}, started {born}, during {during}; "
             f"cmd {_proc_field(pid, 'cmdline')[:3000]!r}; parent {ppid} {_proc_field(int(ppid), 'cmdline')[:120]!r}; "
             f"cgroup {memory_cgroup!r}; descendants {children}")
 
