@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from assessments.models import Attempt, CodeSpec, Question, Response
-from common.db import Compiled, loaded
+from common.db import Compiled, CompiledUpdate, loaded
 from common.exceptions import ApplicationError, Conflict, NotFound
 
 MAX_SOURCE_BYTES = 64 * 1024
@@ -177,12 +177,15 @@ def response_lock_open(*, attempt_id: int, question_id: int, candidate: User | N
                   updated_at=updated_at, related={"question": question})
 
 
+_ANSWER = CompiledUpdate(lambda response_id: Response.objects.filter(pk=response_id), -1,
+                         fields=("answer", "score", "graded_at", "updated_at"))
+
+
 def response_answer_set(*, response: Response, answer: dict) -> None:
     """Store a changed answer (graded afresh); an unchanged one is left as it is, score and all."""
     if answer != response.answer:
         response.answer, response.updated_at = answer, timezone.now()
-        Response.objects.filter(pk=response.pk).update(answer=answer, score=None, graded_at=None,
-                                                       updated_at=response.updated_at)
+        _ANSWER.run(response.pk, answer=answer, score=None, graded_at=None, updated_at=response.updated_at)
 
 
 @transaction.atomic

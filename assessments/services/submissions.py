@@ -9,7 +9,7 @@ from assessments import notify
 from assessments.models import Attempt, CodeSpec, Question, Response, Submission
 from assessments.services.attempts import attempt_finalize_if_ready, attempt_rescore, submission_points
 from assessments.services.responses import answer_clean, response_answer_set, response_lock_open
-from common.db import Compiled, loaded
+from common.db import Compiled, CompiledUpdate, loaded
 from common.exceptions import ApplicationError
 
 # A candidate cannot flood the grading queue: further runs wait until earlier ones finish.
@@ -98,11 +98,20 @@ _CLAIMED = Compiled(lambda submission_id: Submission.objects.filter(pk=submissio
     *_CLAIMED_SUBMISSION, *(f"question__code__{name}" for name in _CLAIMED_SPEC)), -1)
 
 
+# The writes of every grading, compiled once as the reads are: the claim (queued -> running),
+# the verdict (running -> done) and the Submit's score on its response.
+_CLAIM = CompiledUpdate(lambda submission_id, status: Submission.objects.filter(pk=submission_id, status=status),
+                        -1, "<status>", fields=("status", "started_at"), expressions={"claims": F("claims") + 1})
+_VERDICT = CompiledUpdate(lambda submission_id, status: Submission.objects.filter(pk=submission_id, status=status),
+                          -1, "<status>", fields=("status", "verdict", "score", "results", "finished_at", "error"))
+_RESPONSE_SCORE = CompiledUpdate(lambda response_id: Response.objects.filter(pk=response_id), -1,
+                                 fields=("score", "graded_at", "updated_at"))
+
+
 def submission_claim(*, submission_id: int) -> Submission | None:
     """Take a queued submission for grading. None when another worker has it or it is gone."""
-    claimed = Submission.objects.filter(pk=submission_id, status=Submission.Status.QUEUED).update(
-        status=Submission.Status.RUNNING, started_at=timezone.now(), claims=F("claims") + 1
-    )
+    claimed = _CLAIM.run(submission_id, Submission.Status.QUEUED, status=Submission.Status.RUNNING,
+                         started_at=timezone.now())
     row = _CLAIMED.first(submission_id) if claimed else None
     if row is None:
         return None
@@ -138,8 +147,8 @@ def submission_complete(*, submission: Submission, result: dict) -> bool:
         state, response_id, answer, max_score, reviewed_by_id = _SCORED_RESPONSE_LOCKED.first(
             submission.attempt_id, submission.question_id)
         if answer.get("source") == submission.source and reviewed_by_id is None:
-            Response.objects.filter(pk=response_id).update(
-                score=submission_points(max_score=max_score, score=score), graded_at=now, updated_at=now)
+            _RESPONSE_SCORE.run(response_id, score=submission_points(max_score=max_score, score=score),
+                                graded_at=now, updated_at=now)
             if state != Attempt.State.IN_PROGRESS:  # a Submit that finished after the hand-in
                 attempt = Attempt.objects.get(pk=submission.attempt_id)  # locked above
                 if state == Attempt.State.GRADED:
@@ -151,10 +160,8 @@ def submission_complete(*, submission: Submission, result: dict) -> bool:
 
 def _verdict_write(*, submission_id: int, result: dict, score: float, now) -> bool:
     """The verdict on the running row (announced once committed); False if this worker's claim is gone."""
-    written = Submission.objects.filter(pk=submission_id, status=Submission.Status.RUNNING).update(
-        status=Submission.Status.DONE, verdict=result["verdict"], score=score, results=result,
-        finished_at=now, error="",
-    )
+    written = _VERDICT.run(submission_id, Submission.Status.RUNNING, status=Submission.Status.DONE,
+                           verdict=result["verdict"], score=score, results=result, finished_at=now, error="")
     if written:
         _announce(submission_id)
     return bool(written)

@@ -2,12 +2,15 @@
 
 import threading
 
+from datetime import UTC, datetime
+
 import pytest
-from django.db import connection, connections
+from django.db import IntegrityError, connection, connections, transaction
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from assessments.models import Question
-from common.db import Compiled, loaded
+from common.db import Compiled, CompiledUpdate, loaded
 from tests.assessments.factories import QuestionFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -60,6 +63,60 @@ def test_placeholders_must_stand_for_every_parameter():
     unplaced = Compiled(lambda slug: Question.objects.filter(slug=slug, points=3).values_list("id"), "<slug>")
     with pytest.raises(ValueError, match="not placeholders"):
         unplaced.first("x")
+
+
+RETITLE = CompiledUpdate(lambda slug, status: Question.objects.filter(slug=slug, status=status), "<slug>", "<status>",
+                         fields=("title", "hints", "updated_at", "estimated_minutes"),
+                         expressions={"exposure_count": F("exposure_count") + 1})
+WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def test_a_compiled_update_changes_what_queryset_update_would_and_counts_the_rows():
+    draft = QuestionFactory(slug="first", status=Question.Status.DRAFT, exposure_count=4, estimated_minutes=5)
+    other = QuestionFactory(slug="second", status=Question.Status.DRAFT, title="Untouched")
+
+    changed = RETITLE.run("first", Question.Status.DRAFT, title="New", hints=["a", {"b": [1, None]}],
+                          updated_at=WHEN, estimated_minutes=None)
+
+    assert changed == 1
+    draft.refresh_from_db()
+    assert (draft.title, draft.hints, draft.updated_at, draft.estimated_minutes, draft.exposure_count) == (
+        "New", ["a", {"b": [1, None]}], WHEN, None, 5)
+    other.refresh_from_db()
+    assert other.title == "Untouched"
+    assert RETITLE.run("first", Question.Status.PUBLISHED, title="Not", hints=[], updated_at=WHEN,
+                       estimated_minutes=1) == 0
+
+
+def test_a_compiled_update_is_one_query_and_values_are_never_spliced_into_it():
+    question = QuestionFactory(slug="first", status=Question.Status.DRAFT)
+    hostile = "x', title = 'owned"
+
+    with CaptureQueriesContext(connection) as queries:
+        RETITLE.run("first", Question.Status.DRAFT, title=hostile, hints=[hostile], updated_at=WHEN,
+                    estimated_minutes=1)
+
+    assert len(queries.captured_queries) == 1
+    question.refresh_from_db()
+    assert (question.title, question.hints) == (hostile, [hostile])
+
+
+def test_a_compiled_update_sets_exactly_its_fields_and_its_filter_only_placeholders():
+    with pytest.raises(TypeError, match="sets exactly"):
+        RETITLE.run("first", Question.Status.DRAFT, title="New")
+    unplaced = CompiledUpdate(lambda slug: Question.objects.filter(slug=slug, points=3), "<slug>", fields=("title",))
+    with pytest.raises(ValueError, match="not placeholders"):
+        unplaced.run("first", title="New")
+
+
+def test_a_failed_compiled_update_in_a_transaction_marks_it_for_rollback():
+    QuestionFactory(slug="first", status=Question.Status.DRAFT)
+    untitled = CompiledUpdate(lambda slug: Question.objects.filter(slug=slug), "<slug>", fields=("title",))
+
+    with transaction.atomic():
+        with pytest.raises(IntegrityError):
+            untitled.run("first", title=None)
+        assert connection.needs_rollback
 
 
 def test_a_loaded_instance_reads_its_other_fields_when_used_never_defaults():
