@@ -1,7 +1,6 @@
 """Database helpers."""
 
 import threading
-from contextlib import contextmanager
 from typing import Callable
 
 from django.core.exceptions import FullResultSet
@@ -48,85 +47,18 @@ class Compiled:
         converters = compiler.get_converters([s[0] for s in compiler.select[:compiler.col_count]])
         return compiler, sql, self._order(params), converters
 
-    def send(self, *args, using: str = "default") -> "Sent":
-        """Send the statement; its rows are read from what this returns (see pipelined)."""
-        _, compiler, sql, order, converters = self._compiled(using)
-        cursor = connections[using].cursor()
-        cursor.execute(sql, [args[i] for i in order])
-        return Sent(cursor, compiler, converters)
-
     def rows(self, *args, using: str = "default") -> list[tuple]:
-        return self.send(*args, using=using).rows()
+        _, compiler, sql, order, converters = self._compiled(using)
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, [args[i] for i in order])
+            rows = cursor.fetchall()
+        if converters:
+            rows = [tuple(row) for row in compiler.apply_converters(rows, converters)]
+        return rows
 
     def first(self, *args, using: str = "default") -> tuple | None:
-        return self.send(*args, using=using).first()
-
-
-class Sent:
-    """A statement sent to the database, its result read once, when asked for: its rows (as
-    the ORM converts them) or, for a write, how many rows it changed."""
-
-    def __init__(self, cursor, compiler=None, converters=None):
-        self._cursor, self._compiler, self._converters = cursor, compiler, converters
-        self._rows = self._rowcount = None
-
-    def _read(self, fetch: bool) -> None:
-        if self._cursor is None:
-            return
-        try:
-            if fetch:
-                rows = self._cursor.fetchall()
-                if self._converters:
-                    rows = [tuple(row) for row in self._compiler.apply_converters(rows, self._converters)]
-                self._rows = rows
-            else:
-                pipeline = _pipeline_of(self._cursor.db.alias)
-                if pipeline is not None and self._cursor.cursor.pgresult is None:
-                    pipeline.sync()  # the answer to this write has not come yet
-                self._rowcount = self._cursor.rowcount
-        finally:
-            self._cursor.close()
-            self._cursor = None
-
-    def rows(self) -> list[tuple]:
-        self._read(fetch=True)
-        return self._rows
-
-    def first(self) -> tuple | None:
-        rows = self.rows()
+        rows = self.rows(*args, using=using)
         return rows[0] if rows else None
-
-    @property
-    def rowcount(self) -> int:
-        self._read(fetch=False)
-        return self._rowcount
-
-
-def _pipeline_of(alias: str):
-    return getattr(_local, "pipelines", {}).get(alias)
-
-
-@contextmanager
-def pipelined(using: str = "default"):
-    """Statements sent in this block (Compiled.send, CompiledUpdate.send) travel to the database
-    together, in one round trip when their results are read after the block: PostgreSQL's
-    pipeline mode (psycopg). The database still runs them one after the other, in the order
-    sent, in the transaction they are in (outside one, the block's statements are one implicit
-    transaction); an error surfaces when the block ends. For the hottest paths, where a
-    round trip costs more than the statement: a grading's claim and verdict, a save's reads.
-    Elsewhere (SQLite: no round trips) each statement runs as it is sent."""
-    connection = connections[using]
-    if connection.vendor != "postgresql" or _pipeline_of(using) is not None:
-        yield
-        return
-    connection.ensure_connection()  # Django's health check (a SELECT 1 when due) runs before, not queued
-    pipelines = _local.__dict__.setdefault("pipelines", {})
-    with connection.wrap_database_errors, connection.connection.pipeline() as pipeline:
-        pipelines[using] = pipeline
-        try:
-            yield
-        finally:
-            del pipelines[using]
 
 
 class _Slot(Expression):
@@ -170,24 +102,16 @@ class CompiledUpdate(Compiled):
         plan = [(meta.get_field(p.name), p.name) if isinstance(p, _Slot) else (None, p) for p in set_params]
         return sql, plan, self._order(where_params)
 
-    def send(self, *args, using: str = "default", **values) -> Sent:
-        """Send the UPDATE; what it returns says how many rows it changed (see pipelined)."""
+    def run(self, *args, using: str = "default", **values) -> int:
         _, sql, plan, order = self._compiled(using)
         if values.keys() != set(self.fields):
             raise TypeError(f"run() sets exactly {self.fields}, not {tuple(values)}")
         connection = connections[using]
         params = [field.get_db_prep_save(values[key], connection) if field else key for field, key in plan]
         params += [args[i] for i in order]
-        cursor = connection.cursor()
-        with transaction.mark_for_rollback_on_error(using):
+        with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
             cursor.execute(sql, params)
-        return Sent(cursor)
-
-    def run(self, *args, using: str = "default", **values) -> int:
-        """Run the UPDATE: the number of rows it changed."""
-        sent = self.send(*args, using=using, **values)
-        with transaction.mark_for_rollback_on_error(using):
-            return sent.rowcount
+            return cursor.rowcount
 
 
 def loaded(model, alias: str = "default", *, related: dict | None = None, **values):

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from assessments.models import Attempt, CodeSpec, Question, Response
-from common.db import Compiled, CompiledUpdate, Sent, loaded, pipelined
+from common.db import Compiled, CompiledUpdate, loaded
 from common.exceptions import ApplicationError, Conflict, NotFound
 
 MAX_SOURCE_BYTES = 64 * 1024
@@ -164,25 +164,9 @@ _OPEN_RESPONSE = Compiled(
 def response_lock_open(*, attempt_id: int, question_id: int, candidate: User | None = None) -> Response:
     """attempt_lock_open for the hottest writes (autosave, Run, Submit): the same lock and
     checks, then the response, read once the lock is held (so the latest), with its question as
-    answer_clean sees it. Two statements compiled once per thread, sent together (one round
-    trip on PostgreSQL); fields not read stay deferred."""
-    with pipelined():
-        sent = response_lock_send(attempt_id=attempt_id, question_id=question_id)
-    return response_lock_check(sent, attempt_id=attempt_id, question_id=question_id, candidate=candidate)
-
-
-def response_lock_send(*, attempt_id: int, question_id: int) -> tuple[Sent, Sent]:
-    """response_lock_open's two statements, sent (in a pipelined block, a caller can send more
-    after them: the database runs those with the lock held)."""
-    return _OPEN_ATTEMPT.send(attempt_id), _OPEN_RESPONSE.send(attempt_id, question_id)
-
-
-def response_lock_check(sent: tuple[Sent, Sent], *, attempt_id: int, question_id: int,
-                        candidate: User | None = None) -> Response:
-    """response_lock_open's checks and response, from what response_lock_send sent."""
-    attempt, response = sent
-    _refuse_unless_open(attempt_id, attempt.first(), candidate)
-    row = response.first()
+    answer_clean sees it. Two statements compiled once per thread; fields not read stay deferred."""
+    _refuse_unless_open(attempt_id, _OPEN_ATTEMPT.first(attempt_id), candidate)
+    row = _OPEN_RESPONSE.first(attempt_id, question_id)
     if row is None:
         raise NotFound("This question is not part of the attempt.")
     response_id, answer, updated_at, kind, code_id, style, language, other_languages = row

@@ -1,16 +1,15 @@
 import json
-from typing import Callable
 
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
 from assessments import notify
 from assessments.models import Attempt, CodeSpec, Question, Response, Submission
 from assessments.services.attempts import attempt_finalize_if_ready, attempt_rescore, submission_points
-from assessments.services.responses import answer_clean, response_answer_set, response_lock_check, response_lock_send
-from common.db import Compiled, CompiledUpdate, loaded, pipelined
+from assessments.services.responses import answer_clean, response_answer_set, response_lock_open
+from common.db import Compiled, CompiledUpdate, loaded
 from common.exceptions import ApplicationError
 
 # A candidate cannot flood the grading queue: further runs wait until earlier ones finish.
@@ -59,22 +58,13 @@ def _grade_after_commit(submission_id: int) -> None:
     transaction.on_commit(lambda: submission_grade.delay(submission_id), robust=True)
 
 
-# An attempt's runs and submissions not graded yet (no row when there are none).
-_PENDING = Compiled(lambda attempt_id, queued, running: Submission.objects.filter(
-    attempt_id=attempt_id, status__in=[queued, running]).order_by().values("attempt_id")
-    .annotate(n=Count("id")).values_list("n"), -1, "<queued>", "<running>")
-
-
 @transaction.atomic
 def submission_create(
     *, attempt_id: int, question_id: int, kind: str, answer: dict, custom_input: str = "", candidate: User | None = None
 ) -> Submission:
     """Run code on the sample tests (kind=run), and on the candidate's own input if given, or
     submit it for grading on all tests (kind=submit). With `candidate`, only their own attempt."""
-    with pipelined():  # one round trip: the lock, the response and the count of pending runs
-        sent = response_lock_send(attempt_id=attempt_id, question_id=question_id)
-        pending = _PENDING.send(attempt_id, Submission.Status.QUEUED, Submission.Status.RUNNING)
-    response = response_lock_check(sent, attempt_id=attempt_id, question_id=question_id, candidate=candidate)
+    response = response_lock_open(attempt_id=attempt_id, question_id=question_id, candidate=candidate)
     question = response.question
     if question.kind != Question.Kind.CODE:
         raise ApplicationError("Only code questions can be run or submitted.")
@@ -82,7 +72,9 @@ def submission_create(
     if not cleaned["source"].strip():
         raise ApplicationError("Write some code first.")
     custom_input = custom_input_clean(question=question, kind=kind, text=custom_input)
-    pending = (pending.first() or (0,))[0]
+    pending = Submission.objects.filter(
+        attempt_id=attempt_id, status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING]
+    ).count()
     if pending >= MAX_PENDING_PER_ATTEMPT:
         raise ApplicationError(
             "Earlier runs are still being graded; try again in a moment.", {"pending": pending}, status=429
@@ -118,11 +110,9 @@ _RESPONSE_SCORE = CompiledUpdate(lambda response_id: Response.objects.filter(pk=
 
 def submission_claim(*, submission_id: int) -> Submission | None:
     """Take a queued submission for grading. None when another worker has it or it is gone."""
-    with pipelined():  # one round trip: the claim, and what it claimed (read even if the claim failed)
-        claimed = _CLAIM.send(submission_id, Submission.Status.QUEUED, status=Submission.Status.RUNNING,
-                              started_at=timezone.now())
-        sent = _CLAIMED.send(submission_id)
-    row = sent.first() if claimed.rowcount else None
+    claimed = _CLAIM.run(submission_id, Submission.Status.QUEUED, status=Submission.Status.RUNNING,
+                         started_at=timezone.now())
+    row = _CLAIMED.first(submission_id) if claimed else None
     if row is None:
         return None
     values = dict(zip(_CLAIMED_SUBMISSION, row))
@@ -152,12 +142,10 @@ def submission_complete(*, submission: Submission, result: dict) -> bool:
         return _verdict_write(submission_id=submission.pk, result=result, score=score, now=timezone.now())
     with transaction.atomic():
         now = timezone.now()
-        with pipelined():  # one round trip: the verdict and the attempt's lock with the response
-            written = _verdict_send(submission_id=submission.pk, result=result, score=score, now=now)
-            scored = _SCORED_RESPONSE_LOCKED.send(submission.attempt_id, submission.question_id)
-        if not written():
+        if not _verdict_write(submission_id=submission.pk, result=result, score=score, now=now):
             return False
-        state, response_id, answer, max_score, reviewed_by_id = scored.first()
+        state, response_id, answer, max_score, reviewed_by_id = _SCORED_RESPONSE_LOCKED.first(
+            submission.attempt_id, submission.question_id)
         if answer.get("source") == submission.source and reviewed_by_id is None:
             _RESPONSE_SCORE.run(response_id, score=submission_points(max_score=max_score, score=score),
                                 graded_at=now, updated_at=now)
@@ -172,20 +160,11 @@ def submission_complete(*, submission: Submission, result: dict) -> bool:
 
 def _verdict_write(*, submission_id: int, result: dict, score: float, now) -> bool:
     """The verdict on the running row (announced once committed); False if this worker's claim is gone."""
-    return _verdict_send(submission_id=submission_id, result=result, score=score, now=now)()
-
-
-def _verdict_send(*, submission_id: int, result: dict, score: float, now) -> Callable[[], bool]:
-    """_verdict_write, sent: what it returns says whether it was written (and announces it)."""
-    sent = _VERDICT.send(submission_id, Submission.Status.RUNNING, status=Submission.Status.DONE,
-                         verdict=result["verdict"], score=score, results=result, finished_at=now, error="")
-
-    def written() -> bool:
-        if sent.rowcount:
-            _announce(submission_id)
-        return bool(sent.rowcount)
-
-    return written
+    written = _VERDICT.run(submission_id, Submission.Status.RUNNING, status=Submission.Status.DONE,
+                           verdict=result["verdict"], score=score, results=result, finished_at=now, error="")
+    if written:
+        _announce(submission_id)
+    return bool(written)
 
 
 def submission_progress(*, submission_id: int, result: dict) -> bool:

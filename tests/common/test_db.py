@@ -10,7 +10,7 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from assessments.models import Question
-from common.db import Compiled, CompiledUpdate, loaded, pipelined
+from common.db import Compiled, CompiledUpdate, loaded
 from tests.assessments.factories import QuestionFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -117,59 +117,6 @@ def test_a_failed_compiled_update_in_a_transaction_marks_it_for_rollback():
         with pytest.raises(IntegrityError):
             untitled.run("first", title=None)
         assert connection.needs_rollback
-
-
-def test_statements_sent_together_read_what_they_would_one_by_one():
-    first = QuestionFactory(slug="first", status=Question.Status.DRAFT, points=2)
-    QuestionFactory(slug="second", status=Question.Status.DRAFT, points=1)
-
-    with transaction.atomic():
-        with pipelined():
-            renamed = RETITLE.send("first", Question.Status.DRAFT, title="Renamed", hints=[], updated_at=WHEN,
-                                   estimated_minutes=3)
-            missed = RETITLE.send("nobody", Question.Status.DRAFT, title="x", hints=[], updated_at=WHEN,
-                                  estimated_minutes=3)
-            after = BY_SLUG.send("first", 0)
-            none = BY_SLUG.send("second", 5)
-        assert (renamed.rowcount, missed.rowcount) == (1, 0)
-        assert after.first() == (first.pk, "first", first.created_at, [])
-        assert none.rows() == []
-
-
-def test_a_row_count_asked_for_inside_the_block_waits_for_it():
-    QuestionFactory(slug="first", status=Question.Status.DRAFT)
-
-    with pipelined():
-        assert RETITLE.send("first", Question.Status.DRAFT, title="New", hints=[], updated_at=WHEN,
-                            estimated_minutes=1).rowcount == 1
-        assert BY_SLUG.first("first", 0)[1] == "first"
-
-
-def test_an_error_sent_in_the_block_is_djangos_and_rolls_back_everything_sent():
-    QuestionFactory(slug="first", status=Question.Status.DRAFT, title="Kept")
-    untitled = CompiledUpdate(lambda slug: Question.objects.filter(slug=slug), "<slug>", fields=("title",))
-
-    with pytest.raises(IntegrityError):
-        with transaction.atomic(), pipelined():
-            RETITLE.send("first", Question.Status.DRAFT, title="Lost", hints=[], updated_at=WHEN, estimated_minutes=1)
-            untitled.send("first", title=None)
-
-    assert Question.objects.get(slug="first").title == "Kept"
-    assert BY_SLUG.first("first", 0)[1] == "first"  # the connection is usable afterwards
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's pipeline mode")
-def test_on_postgresql_the_block_queues_statements_until_it_ends():
-    from psycopg import pq
-
-    QuestionFactory(slug="first", points=2)
-
-    with pipelined():
-        assert connection.connection.pgconn.pipeline_status != pq.PipelineStatus.OFF
-        sent = BY_SLUG.send("first", 0)
-        assert sent._cursor.cursor.pgresult is None  # sent, not yet answered
-    assert connection.connection.pgconn.pipeline_status == pq.PipelineStatus.OFF
-    assert sent.first()[1] == "first"
 
 
 def test_a_loaded_instance_reads_its_other_fields_when_used_never_defaults():
