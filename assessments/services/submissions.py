@@ -1,7 +1,7 @@
 import json
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils import timezone
 
 from accounts.models import User
@@ -58,6 +58,13 @@ def _grade_after_commit(submission_id: int) -> None:
     transaction.on_commit(lambda: submission_grade.delay(submission_id), robust=True)
 
 
+# An attempt's runs and submissions not graded yet (no row when there are none): every Run and
+# Submit counts them, compiled once as the lock's reads are.
+_PENDING = Compiled(lambda attempt_id, queued, running: Submission.objects.filter(
+    attempt_id=attempt_id, status__in=[queued, running]).order_by().values("attempt_id")
+    .annotate(n=Count("id")).values_list("n"), -1, "<queued>", "<running>")
+
+
 @transaction.atomic
 def submission_create(
     *, attempt_id: int, question_id: int, kind: str, answer: dict, custom_input: str = "", candidate: User | None = None
@@ -72,9 +79,7 @@ def submission_create(
     if not cleaned["source"].strip():
         raise ApplicationError("Write some code first.")
     custom_input = custom_input_clean(question=question, kind=kind, text=custom_input)
-    pending = Submission.objects.filter(
-        attempt_id=attempt_id, status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING]
-    ).count()
+    pending = (_PENDING.first(attempt_id, Submission.Status.QUEUED, Submission.Status.RUNNING) or (0,))[0]
     if pending >= MAX_PENDING_PER_ATTEMPT:
         raise ApplicationError(
             "Earlier runs are still being graded; try again in a moment.", {"pending": pending}, status=429

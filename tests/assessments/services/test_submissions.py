@@ -134,6 +134,21 @@ def test_a_candidate_cannot_flood_the_queue(attempt_and_question):
     assert error.value.status == 429
 
 
+def test_only_runs_not_yet_graded_count_against_the_cap(attempt_and_question):
+    attempt, question = attempt_and_question
+    runs = [submission_create(attempt_id=attempt.id, question_id=question.id, kind="run", answer={"source": "x"})
+            for _ in range(3)]
+    submission_complete(submission=submission_claim(submission_id=runs[0].id), result=RESULT_AC)
+    submission_claim(submission_id=runs[1].id)  # running: still pending
+
+    fourth = submission_create(attempt_id=attempt.id, question_id=question.id, kind="run", answer={"source": "x"})
+
+    assert fourth.status == Submission.Status.QUEUED
+    with pytest.raises(ApplicationError) as error:
+        submission_create(attempt_id=attempt.id, question_id=question.id, kind="run", answer={"source": "x"})
+    assert error.value.extra["pending"] == 3
+
+
 def test_a_choice_question_cannot_be_run(attempt_and_question):
     attempt, _ = attempt_and_question
     choice = attempt.assessment.items.exclude(question__kind="code").get().question
