@@ -68,7 +68,13 @@ def attempt_start(*, candidate: User, assessment: Assessment) -> tuple[Attempt, 
         Response(attempt=attempt, question=q, answer={}, max_score=float(q.points), position=i, variant=variants.get(q.id))
         for i, q in enumerate(order)
     )
-    Question.objects.filter(id__in=[q.id for q in questions]).update(exposure_count=F("exposure_count") + 1)
+    # Every start counts an exposure on the same question rows. One UPDATE of them all locks the
+    # rows in the order its scan meets them, and two starts can meet them in different orders
+    # (an earlier update moved a row's newest version), which deadlocks one of them under a
+    # burst of starts: the rows are locked in id order first.
+    ids = sorted(q.id for q in questions)
+    list(Question.objects.filter(id__in=ids).order_by("id").select_for_update(no_key=True).values_list("id"))
+    Question.objects.filter(id__in=ids).update(exposure_count=F("exposure_count") + 1)
 
     from assessments.tasks import attempt_expire
 

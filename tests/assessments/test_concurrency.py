@@ -6,7 +6,7 @@ import threading
 import pytest
 from django.db import connection, connections, transaction
 
-from assessments.models import Attempt, Response, Submission
+from assessments.models import Attempt, Question, Response, Submission
 from assessments.services import attempt_start, attempt_submit, response_save, submission_claim, submission_create
 from assessments.services.responses import attempt_lock_open
 from common.exceptions import ApplicationError
@@ -139,3 +139,37 @@ def test_a_candidate_holding_their_attempt_does_not_hold_up_another_candidate_of
     finally:
         release.set()
         holder.join(10)
+
+
+def test_a_burst_of_starts_on_the_same_questions_while_staff_edit_them_never_deadlocks():
+    """Each start counts an exposure on every question of the paper: the same rows, for every
+    candidate. Rows an edit moved meanwhile must not make two starts lock them in different orders."""
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite has one writer at a time; row locks are PostgreSQL's")
+    questions = [numeric_question() for _ in range(6)]
+    assessment = assessment_with(*questions)
+    candidates = [invite(assessment).candidate for _ in range(12 * 12)]
+    editing = threading.Event()
+
+    def edit_questions():  # a staff member touching the same rows all along
+        try:
+            i = 0
+            while not editing.is_set():
+                Question.objects.filter(pk=questions[i % len(questions)].pk).update(estimated_minutes=i % 50 + 1)
+                i += 1
+        finally:
+            connections.close_all()
+
+    editor = threading.Thread(target=edit_questions)
+    editor.start()
+    try:
+        results, errors = together(lambda i: [attempt_start(candidate=c, assessment=assessment)[1]
+                                              for c in candidates[i::12]], count=12)
+    finally:
+        editing.set()
+        editor.join(30)
+
+    assert errors == {}
+    assert sum(map(len, results.values())) == len(candidates)
+    assert set(Question.objects.filter(pk__in=[q.pk for q in questions]).values_list("exposure_count", flat=True)) == {
+        len(candidates)}
