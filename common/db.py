@@ -3,43 +3,49 @@
 import threading
 from typing import Callable
 
-from django.core.exceptions import FullResultSet
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections, transaction
 from django.db.models import Expression, QuerySet
 from django.db.models.sql import UpdateQuery
 
-_local = threading.local()  # compiled statements per thread: a compiler belongs to its thread's connection
-
-
-class Compiled:
-    """A values_list query compiled once per thread and database, then run with new parameters.
-
-    For the few statements every request runs (autosave, say): building and compiling the ORM
-    query costs several times what running it costs. `build(*placeholders)` returns the query,
-    called once with `placeholders` standing for the parameters (distinct values of the right
-    type); rows come back converted as the ORM converts them (dates, JSON)."""
+class _Statement:
+    """A statement built by the ORM once per thread and database, then run with new parameters.
+    `build(*placeholders)` returns the QuerySet, called once with `placeholders` standing for the
+    parameters (distinct values of the right type, each a parameter of its own)."""
 
     def __init__(self, build: Callable[..., QuerySet], *placeholders):
         if len(set(placeholders)) != len(placeholders):
             raise ValueError("placeholders must be distinct")
         self.build, self.placeholders = build, placeholders
+        self._local = threading.local()  # per thread: a compiler belongs to its thread's connection
 
     def _compiled(self, alias: str):
-        key = (id(self), alias)
-        cache = getattr(_local, "statements", None)
-        if cache is None:
-            cache = _local.statements = {}
+        cache = self._local.__dict__.setdefault("by_alias", {})
         connection = connections[alias]
-        entry = cache.get(key)
+        entry = cache.get(alias)
         if entry is None or entry[0] is not connection:
-            entry = cache[key] = (connection, *self._compile(alias))
+            try:
+                entry = cache[alias] = (connection, *self._compile(alias))
+            except EmptyResultSet:  # a filter that can match nothing (pk__in=[]): no statement to run
+                entry = cache[alias] = (connection, None)
         return entry
+
+    def _compile(self, alias: str) -> tuple:
+        raise NotImplementedError
 
     def _order(self, params) -> list[int]:
         """Which placeholder each parameter is (ValueError if one is not a placeholder)."""
         if any(p not in self.placeholders for p in params):
             raise ValueError(f"the query has parameters that are not placeholders: {params!r}")
         return [self.placeholders.index(p) for p in params]
+
+
+class Compiled(_Statement):
+    """A values_list query compiled once per thread and database, then run with new parameters.
+
+    For the few statements every request runs (autosave, say): building and compiling the ORM
+    query costs several times what running it costs. Rows come back converted as the ORM
+    converts them (dates, JSON)."""
 
     def _compile(self, alias: str) -> tuple:
         compiler = self.build(*self.placeholders).query.get_compiler(using=alias)
@@ -48,7 +54,10 @@ class Compiled:
         return compiler, sql, self._order(params), converters
 
     def rows(self, *args, using: str = "default") -> list[tuple]:
-        _, compiler, sql, order, converters = self._compiled(using)
+        entry = self._compiled(using)
+        if entry[1] is None:
+            return []
+        _, compiler, sql, order, converters = entry
         with connections[using].cursor() as cursor:
             cursor.execute(sql, [args[i] for i in order])
             rows = cursor.fetchall()
@@ -72,20 +81,26 @@ class _Slot(Expression):
         return "%s", [self]
 
 
-class CompiledUpdate(Compiled):
+class CompiledUpdate(_Statement):
     """An UPDATE compiled once per thread and database, as Compiled compiles a SELECT, for the
     few writes every grading or autosave makes. `build(*placeholders)` returns the QuerySet of
-    the rows to change; `fields` are set to the values each run() gives, prepared per run as
-    QuerySet.update prepares them (JSON, datetimes); `expressions` set other fields the same way
-    every time (claims=F("claims") + 1). run() returns the number of rows changed."""
+    the rows to change (not sliced); `fields` are set to the plain values each run() gives,
+    prepared per run as QuerySet.update prepares them (JSON, datetimes, a related instance for
+    a foreign key); `expressions` set other fields the same way every time
+    (claims=F("claims") + 1). run() returns the number of rows changed."""
 
     def __init__(self, build: Callable[..., QuerySet], *placeholders, fields: tuple[str, ...],
                  expressions: dict | None = None):
         super().__init__(build, *placeholders)
         self.fields, self.expressions = tuple(fields), dict(expressions or {})
+        if not self.fields and not self.expressions:
+            raise ValueError("an UPDATE sets at least one field")
 
     def _compile(self, alias: str) -> tuple:
-        query = self.build(*self.placeholders).query.chain(UpdateQuery)
+        queryset = self.build(*self.placeholders)
+        if queryset.query.is_sliced:
+            raise ValueError("a sliced QuerySet cannot be updated")
+        query = queryset.query.chain(UpdateQuery)
         query.add_update_values({**{name: _Slot(name) for name in self.fields}, **self.expressions})
         if query.related_updates:
             raise ValueError("an update of fields on a parent model is more than one statement")
@@ -103,15 +118,30 @@ class CompiledUpdate(Compiled):
         return sql, plan, self._order(where_params)
 
     def run(self, *args, using: str = "default", **values) -> int:
-        _, sql, plan, order = self._compiled(using)
         if values.keys() != set(self.fields):
             raise TypeError(f"run() sets exactly {self.fields}, not {tuple(values)}")
+        entry = self._compiled(using)
+        if entry[1] is None:
+            return 0
+        _, sql, plan, order = entry
         connection = connections[using]
-        params = [field.get_db_prep_save(values[key], connection) if field else key for field, key in plan]
+        params = [_prepared(field, values[key], connection) if field else key for field, key in plan]
         params += [args[i] for i in order]
         with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.rowcount
+
+
+def _prepared(field, value, connection):
+    """A value for `field` as SQLUpdateCompiler prepares a plain one (expressions are compiled
+    into the statement instead: give them as CompiledUpdate's `expressions`)."""
+    if hasattr(value, "resolve_expression"):
+        raise TypeError(f"{field.name}: an expression is compiled once, as one of `expressions`, not a value")
+    if hasattr(value, "prepare_database_save"):
+        if not field.remote_field:
+            raise TypeError(f"{field.name}: a model instance is not a value for {type(field).__name__}")
+        value = value.prepare_database_save(field)
+    return field.get_db_prep_save(value, connection)
 
 
 def loaded(model, alias: str = "default", *, related: dict | None = None, **values):

@@ -109,6 +109,66 @@ def test_a_compiled_update_sets_exactly_its_fields_and_its_filter_only_placehold
         unplaced.run("first", title="New")
 
 
+def test_a_compiled_update_binds_each_argument_to_its_placeholder_whatever_the_order_in_the_sql():
+    QuestionFactory(slug="first", status=Question.Status.DRAFT, title="Old")
+    QuestionFactory(slug="second", status=Question.Status.DRAFT, title="Old")
+    reordered = CompiledUpdate(lambda status, slug: Question.objects.filter(slug=slug, status=status),
+                               "<status>", "<slug>", fields=("title",))
+
+    assert reordered.run(Question.Status.DRAFT, "first", title="New") == 1
+
+    assert dict(Question.objects.values_list("slug", "title")) == {"first": "New", "second": "Old"}
+
+
+def test_a_compiled_update_takes_a_related_instance_for_a_foreign_key_and_refuses_expressions():
+    from django.db.models.functions import Now
+
+    from tests.accounts.factories import UserFactory
+
+    question = QuestionFactory(slug="first")
+    author = UserFactory()
+    reauthor = CompiledUpdate(lambda slug: Question.objects.filter(slug=slug), "<slug>", fields=("author",))
+
+    assert reauthor.run("first", author=author) == 1
+    question.refresh_from_db()
+    assert question.author_id == author.pk
+    with pytest.raises(TypeError, match="expression"):
+        CompiledUpdate(lambda slug: Question.objects.filter(slug=slug), "<slug>",
+                       fields=("updated_at",)).run("first", updated_at=Now())
+
+
+def test_a_statement_that_can_match_nothing_runs_nothing():
+    QuestionFactory(slug="first")
+    none = CompiledUpdate(lambda slug: Question.objects.filter(slug=slug, pk__in=[]), "<slug>", fields=("title",))
+    nothing = Compiled(lambda slug: Question.objects.filter(slug=slug, pk__in=[]).values_list("id"), "<slug>")
+
+    with CaptureQueriesContext(connection) as queries:
+        assert none.run("first", title="x") == 0
+        assert nothing.rows("first") == []
+    assert queries.captured_queries == []
+
+
+def test_what_cannot_be_one_update_is_refused():
+    with pytest.raises(ValueError, match="at least one field"):
+        CompiledUpdate(lambda slug: Question.objects.filter(slug=slug), "<slug>", fields=())
+    sliced = CompiledUpdate(lambda slug: Question.objects.filter(slug=slug)[:1], "<slug>", fields=("title",))
+    with pytest.raises(ValueError, match="sliced"):
+        sliced.run("first", title="x")
+
+
+def test_statements_made_and_dropped_never_run_one_another():
+    """Each statement keeps its own compiled SQL: one made where a dropped one lived in memory
+    must not find the other's."""
+    QuestionFactory(slug="first", title="Old")
+    for i in range(50):
+        retitle = CompiledUpdate(lambda slug: Question.objects.filter(slug=slug), "<slug>", fields=("title",))
+        assert retitle.run("first", title=f"t{i}") == 1
+        del retitle
+        read = Compiled(lambda slug: Question.objects.filter(slug=slug).values_list("title"), "<slug>")
+        assert read.first("first") == (f"t{i}",)
+        del read
+
+
 def test_a_failed_compiled_update_in_a_transaction_marks_it_for_rollback():
     QuestionFactory(slug="first", status=Question.Status.DRAFT)
     untitled = CompiledUpdate(lambda slug: Question.objects.filter(slug=slug), "<slug>", fields=("title",))
