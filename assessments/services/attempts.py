@@ -60,6 +60,13 @@ def attempt_start(*, candidate: User, assessment: Assessment) -> tuple[Attempt, 
     except IntegrityError:
         # A concurrent request started it first (one open attempt per candidate): resume that one.
         return Attempt.objects.get(candidate=candidate, assessment=assessment, state=Attempt.State.IN_PROGRESS), False
+    # Every start counts an exposure on each question of the paper (below), the same rows for
+    # every candidate, and its responses' foreign keys share-lock them. Taken in the order a
+    # statement meets them, two starts (or a start and a pack import) can take them in different
+    # orders, when an earlier update moved a row's newest version, and PostgreSQL then aborts one
+    # with a deadlock: they are locked in id order first.
+    ids = sorted(q.id for q in questions)
+    list(Question.objects.filter(id__in=ids).order_by("id").select_for_update(no_key=True).values_list("id"))
     order = list(questions)
     if assessment.shuffle_questions:
         random.Random(attempt.seed).shuffle(order)  # fixed by the seed: a reload shows the same order
@@ -68,12 +75,6 @@ def attempt_start(*, candidate: User, assessment: Assessment) -> tuple[Attempt, 
         Response(attempt=attempt, question=q, answer={}, max_score=float(q.points), position=i, variant=variants.get(q.id))
         for i, q in enumerate(order)
     )
-    # Every start counts an exposure on the same question rows. One UPDATE of them all locks the
-    # rows in the order its scan meets them, and two starts can meet them in different orders
-    # (an earlier update moved a row's newest version), which deadlocks one of them under a
-    # burst of starts: the rows are locked in id order first.
-    ids = sorted(q.id for q in questions)
-    list(Question.objects.filter(id__in=ids).order_by("id").select_for_update(no_key=True).values_list("id"))
     Question.objects.filter(id__in=ids).update(exposure_count=F("exposure_count") + 1)
 
     from assessments.tasks import attempt_expire

@@ -87,6 +87,10 @@ def _read_inside(base: Path, ref: str, pack_file: Path) -> str:
 def pack_import(*, data: dict, source: str = "", default_status: str = Question.Status.DRAFT) -> list[Question]:
     """Create or update every skill, question and assessment of a pack, or nothing at all.
     Questions without a status get `default_status` (imports start as drafts)."""
+    # The pack's questions already here are locked in id order before any is changed: attempt
+    # starts lock them in that order too (attempt_start), and an import holds them to its end.
+    slugs = [q["slug"] for q in data.get("questions") or [] if isinstance(q, dict) and isinstance(q.get("slug"), str)]
+    list(Question.objects.filter(slug__in=slugs).order_by("id").select_for_update().values_list("id"))
     skills = {}
     for s in data.get("skills") or []:
         skills[s["slug"]], _ = Skill.objects.update_or_create(slug=s["slug"], defaults={"name": s["name"]})

@@ -8,6 +8,7 @@ from django.db import connection, connections, transaction
 
 from assessments.models import Attempt, Question, Response, Submission
 from assessments.services import attempt_start, attempt_submit, response_save, submission_claim, submission_create
+from assessments.services.packs import pack_import, question_export
 from assessments.services.responses import attempt_lock_open
 from common.exceptions import ApplicationError
 from tests.assessments.factories import assessment_with, code_question, invite, numeric_question
@@ -173,3 +174,38 @@ def test_a_burst_of_starts_on_the_same_questions_while_staff_edit_them_never_dea
     assert sum(map(len, results.values())) == len(candidates)
     assert set(Question.objects.filter(pk__in=[q.pk for q in questions]).values_list("exposure_count", flat=True)) == {
         len(candidates)}
+
+
+def test_importing_a_pack_of_live_questions_while_candidates_start_deadlocks_neither():
+    """A re-import holds its questions' rows to its end while starts lock and share-lock them:
+    both lock them in id order, whatever the pack's order."""
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite has one writer at a time; row locks are PostgreSQL's")
+    questions = [numeric_question(status=Question.Status.PUBLISHED) for _ in range(6)]
+    assessment = assessment_with(*questions)
+    candidates = [invite(assessment).candidate for _ in range(8 * 8)]
+    pack = [question_export(q) for q in reversed(questions)]  # the pack lists them last id first
+    importing, import_errors = threading.Event(), []
+
+    def reimport():  # staff re-importing the live pack, a new prompt each time
+        try:
+            i = 0
+            while not importing.is_set():
+                pack_import(data={"questions": [{**q, "prompt": f"{q['prompt']} ({i})"} for q in pack]})
+                i += 1
+        except Exception as exc:  # noqa: BLE001 — asserted on
+            import_errors.append(exc)
+        finally:
+            connections.close_all()
+
+    importer = threading.Thread(target=reimport)
+    importer.start()
+    try:
+        results, errors = together(lambda i: [attempt_start(candidate=c, assessment=assessment)[1]
+                                              for c in candidates[i::8]])
+    finally:
+        importing.set()
+        importer.join(60)
+
+    assert errors == {} and import_errors == []
+    assert Attempt.objects.filter(assessment=assessment).count() == len(candidates)
