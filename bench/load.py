@@ -488,7 +488,9 @@ def run(args, workdir: Path, procs: list) -> int:
                           / max(bare["graded"], 1))
         limit = max(bare["cold"], bare["prewarmed"])
         rounds.append((burst["rate"] / limit if limit else 0.0, burst, bare))
-    _, burst, bare = sorted(rounds, key=lambda r: r[0])[len(rounds) // 2]
+        if burst["done"] < burst["count"]:
+            break  # a burst left unfinished (its Submits still pending): the next could not be queued
+    _, burst, bare = sorted(rounds, key=lambda r: r[0])[(len(rounds) - 1) // 2]  # an even count: the lower
     burst["ratios"] = [r[0] for r in rounds]
     dead = [p.name for p in procs if p is not locust and not p.alive]
     graded_by = {label: sum(1 for line in (workdir / f"{label}.log").read_text(errors="replace").splitlines()
