@@ -199,13 +199,25 @@ def submission_get_for_user(*, user: User, submission_id: int) -> Submission:
     return submission
 
 
+# What a waiting request reads, compiled once: whether the verdict is in, then the whole row
+# (as refresh_from_db would read it), on every Run's and Submit's POST with ?wait.
+_FINISHED = Compiled(lambda submission_id, done, error: Submission.objects.filter(
+    pk=submission_id, status__in=[done, error]).values_list("id"), -1, "<done>", "<error>")
+_ROW_FIELDS = tuple(f.attname for f in Submission._meta.concrete_fields)
+_ROW = Compiled(lambda submission_id: Submission.objects.filter(pk=submission_id).values_list(*_ROW_FIELDS), -1)
+
+
 def submission_wait(*, submission: Submission, timeout_s: float) -> Submission:
     """The submission as it is once finished or announced as changed (a program's tests so far),
     or after timeout_s (long polling; see assessments/notify.py)."""
     if timeout_s and not submission.is_finished:
-        finished = Submission.objects.filter(pk=submission.pk, status__in=[Submission.Status.DONE, Submission.Status.ERROR])
-        notify.submission_wait(submission.pk, is_finished=finished.exists, timeout_s=timeout_s)
-        submission.refresh_from_db()
+        notify.submission_wait(submission.pk, timeout_s=timeout_s, is_finished=lambda: _FINISHED.first(
+            submission.pk, Submission.Status.DONE, Submission.Status.ERROR) is not None)
+        row = _ROW.first(submission.pk)
+        if row is None:  # deleted meanwhile (with its attempt, say)
+            raise NotFound("Submission not found.")
+        for name, value in zip(_ROW_FIELDS, row):
+            setattr(submission, name, value)
     return submission
 
 

@@ -64,6 +64,21 @@ def test_a_waiting_read_of_a_submission_still_queued_answers_at_its_timeout(queu
     assert time.monotonic() - started >= 0.5
 
 
+def test_a_submission_deleted_while_a_read_waits_for_it_is_not_found(queued):
+    submission, client = queued
+
+    def delete():
+        time.sleep(0.3)
+        Submission.objects.filter(pk=submission.pk).delete()
+
+    deleter = threading.Thread(target=delete)
+    deleter.start()
+    response = client.get(f"/api/submissions/{submission.id}/?wait=1")
+    deleter.join()
+
+    assert response.status_code == 404
+
+
 def test_a_finished_submission_is_answered_at_once_whatever_the_wait(queued):
     submission, client = queued
     finish_soon(submission.id, after_s=0).join()
