@@ -142,6 +142,34 @@ def test_a_candidate_holding_their_attempt_does_not_hold_up_another_candidate_of
         holder.join(10)
 
 
+def starts_while(staff_action, assessment, candidates, *, threads):
+    """Every candidate starts the assessment, from `threads` threads at once, while staff_action(i)
+    runs again and again (i = 0, 1, ...) in another thread until the starts are done. Returns the
+    starts' results and errors (as `together`) and the staff action's errors."""
+    done, staff_errors = threading.Event(), []
+
+    def staff():
+        try:
+            i = 0
+            while not done.is_set():
+                staff_action(i)
+                i += 1
+        except Exception as exc:  # noqa: BLE001 — returned, asserted on
+            staff_errors.append(exc)
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=staff)
+    worker.start()
+    try:
+        results, errors = together(lambda i: [attempt_start(candidate=c, assessment=assessment)[1]
+                                              for c in candidates[i::threads]], count=threads)
+    finally:
+        done.set()
+        worker.join(60)
+    return results, errors, staff_errors
+
+
 def test_a_burst_of_starts_on_the_same_questions_while_staff_edit_them_never_deadlocks():
     """Each start counts an exposure on every question of the paper: the same rows, for every
     candidate. Rows an edit moved meanwhile must not make two starts lock them in different orders."""
@@ -150,27 +178,13 @@ def test_a_burst_of_starts_on_the_same_questions_while_staff_edit_them_never_dea
     questions = [numeric_question() for _ in range(6)]
     assessment = assessment_with(*questions)
     candidates = [invite(assessment).candidate for _ in range(12 * 12)]
-    editing = threading.Event()
 
-    def edit_questions():  # a staff member touching the same rows all along
-        try:
-            i = 0
-            while not editing.is_set():
-                Question.objects.filter(pk=questions[i % len(questions)].pk).update(estimated_minutes=i % 50 + 1)
-                i += 1
-        finally:
-            connections.close_all()
+    def edit_questions(i):  # a staff member touching the same rows all along
+        Question.objects.filter(pk=questions[i % len(questions)].pk).update(estimated_minutes=i % 50 + 1)
 
-    editor = threading.Thread(target=edit_questions)
-    editor.start()
-    try:
-        results, errors = together(lambda i: [attempt_start(candidate=c, assessment=assessment)[1]
-                                              for c in candidates[i::12]], count=12)
-    finally:
-        editing.set()
-        editor.join(30)
+    results, errors, staff_errors = starts_while(edit_questions, assessment, candidates, threads=12)
 
-    assert errors == {}
+    assert errors == {} and staff_errors == []
     assert sum(map(len, results.values())) == len(candidates)
     assert set(Question.objects.filter(pk__in=[q.pk for q in questions]).values_list("exposure_count", flat=True)) == {
         len(candidates)}
@@ -185,27 +199,11 @@ def test_importing_a_pack_of_live_questions_while_candidates_start_deadlocks_nei
     assessment = assessment_with(*questions)
     candidates = [invite(assessment).candidate for _ in range(8 * 8)]
     pack = [question_export(q) for q in reversed(questions)]  # the pack lists them last id first
-    importing, import_errors = threading.Event(), []
 
-    def reimport():  # staff re-importing the live pack, a new prompt each time
-        try:
-            i = 0
-            while not importing.is_set():
-                pack_import(data={"questions": [{**q, "prompt": f"{q['prompt']} ({i})"} for q in pack]})
-                i += 1
-        except Exception as exc:  # noqa: BLE001 — asserted on
-            import_errors.append(exc)
-        finally:
-            connections.close_all()
+    def reimport(i):  # staff re-importing the live pack, a new prompt each time
+        pack_import(data={"questions": [{**q, "prompt": f"{q['prompt']} ({i})"} for q in pack]})
 
-    importer = threading.Thread(target=reimport)
-    importer.start()
-    try:
-        results, errors = together(lambda i: [attempt_start(candidate=c, assessment=assessment)[1]
-                                              for c in candidates[i::8]])
-    finally:
-        importing.set()
-        importer.join(60)
+    results, errors, import_errors = starts_while(reimport, assessment, candidates, threads=8)
 
     assert errors == {} and import_errors == []
     assert Attempt.objects.filter(assessment=assessment).count() == len(candidates)
