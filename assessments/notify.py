@@ -29,8 +29,8 @@ _lock = threading.Lock()  # guards _clients and _waiters
 
 
 def _client() -> redis.Redis:
-    """This process's client (and pool) for REDIS_URL, made once: a client costs ~0.1 ms to make
-    (its reply parsers), more than a PUBLISH on a pooled connection."""
+    """This process's client (and pool) for REDIS_URL, made once: a redis.Redis builds its table
+    of reply parsers each time one is made, which cost more than the PUBLISH it was made for."""
     url = settings.REDIS_URL
     client = _clients.get(url)
     if client is None:

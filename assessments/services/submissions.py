@@ -105,10 +105,14 @@ _CLAIMED = Compiled(lambda submission_id: Submission.objects.filter(pk=submissio
 
 # The writes of every grading, compiled once as the reads are: the claim (queued -> running),
 # the verdict (running -> done) and the Submit's score on its response.
-_CLAIM = CompiledUpdate(lambda submission_id, status: Submission.objects.filter(pk=submission_id, status=status),
-                        -1, "<status>", fields=("status", "started_at"), expressions={"claims": F("claims") + 1})
-_VERDICT = CompiledUpdate(lambda submission_id, status: Submission.objects.filter(pk=submission_id, status=status),
-                          -1, "<status>", fields=("status", "verdict", "score", "results", "finished_at", "error"))
+def _in_status(submission_id, status):
+    return Submission.objects.filter(pk=submission_id, status=status)
+
+
+_CLAIM = CompiledUpdate(_in_status, -1, "<status>", fields=("status", "started_at"),
+                        expressions={"claims": F("claims") + 1})
+_VERDICT = CompiledUpdate(_in_status, -1, "<status>",
+                          fields=("status", "verdict", "score", "results", "finished_at", "error"))
 _RESPONSE_SCORE = CompiledUpdate(lambda response_id: Response.objects.filter(pk=response_id), -1,
                                  fields=("score", "graded_at", "updated_at"))
 
