@@ -1,6 +1,7 @@
 """Candidate REST API (v1). Thin adapters: validate, call one service or selector, serialize."""
 
 import math
+import time
 
 from django.http import HttpResponse as DjangoHttpResponse
 from django.utils import timezone
@@ -397,11 +398,13 @@ class SubmissionCreateApi(APIView):
         data.is_valid(raise_exception=True)
         answer = dict(data.validated_data)
         custom_input = answer.pop("custom_input", "")
+        created_at = time.monotonic()  # nothing can be announced before the submission exists
         submission = services.submission_create(
             attempt_id=attempt_id, question_id=question_id, kind=self.kind, answer=answer, custom_input=custom_input,
             candidate=request.user,  # refuses anyone else's attempt
         )
-        submission = selectors.submission_wait(submission=submission, timeout_s=query.validated_data["wait"])
+        submission = selectors.submission_wait(submission=submission, timeout_s=query.validated_data["wait"],
+                                               read_at=created_at)
         done = status.HTTP_201_CREATED if submission.is_finished else status.HTTP_202_ACCEPTED
         return HttpResponse(SubmissionOutputSerializer(submission_payload(submission)).data, status=done)
 
@@ -417,8 +420,10 @@ class SubmissionDetailApi(APIView):
     def get(self, request, submission_id: int):
         query = WaitQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
+        read_at = time.monotonic()
         submission = selectors.submission_get_for_user(user=request.user, submission_id=submission_id)
-        submission = selectors.submission_wait(submission=submission, timeout_s=query.validated_data["wait"])
+        submission = selectors.submission_wait(submission=submission, timeout_s=query.validated_data["wait"],
+                                               read_at=read_at)
         # Anyone but the candidate got here through the view permission: no lookup on the poll path.
         full = submission.attempt.candidate_id != request.user.id
         return HttpResponse(SubmissionOutputSerializer(submission_payload(submission, full=full)).data)

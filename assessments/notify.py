@@ -6,13 +6,22 @@ Best effort by design: the database stays the source of truth. Each web process 
 connection subscribed to every submission's channel (`_Listener`); a waiter registers there
 first and then reads the row, so a verdict committed in between is never missed; when the
 listener loses Redis it wakes every waiter, which reads the row (and the page asks again);
-without Redis a waiter falls back to reading the row a few times a second."""
+without Redis a waiter falls back to reading the row a few times a second.
 
+Two reads are spared on the path of every Run and Submit that waits (each a round trip that,
+under load, also waits for a core): an announcement may carry the fields the commit wrote (a
+verdict does), which the waiter takes instead of reading the row again; and a waiter that read
+the row while the listener was already subscribed skips reading it again before it waits, as
+the listener remembers which submissions it heard about lately."""
+
+import json
 import logging
 import os
 import socket
 import threading
 import time
+from collections import OrderedDict
+from datetime import datetime
 from typing import Callable
 
 import redis
@@ -48,55 +57,93 @@ def _channel(submission_id: int) -> str:
     return f"prep:submission:{submission_id}"
 
 
-def submission_updated(submission_id: int) -> None:
-    """Called after a commit that changed what a reader sees: tests done so far, the verdict, an error."""
+# An announcement carries the fields it is about only up to this size: every web process's
+# listener receives every announcement, whoever waits for it. A bigger one says "changed" only.
+MAX_CARRIED_BYTES = 32 * 1024
+
+
+def _encoded(fields: dict | None) -> bytes:
+    if not fields:
+        return b""
+
+    def default(value):
+        if isinstance(value, datetime):
+            return value.isoformat()  # to the microsecond, as the database keeps it
+        raise TypeError(f"{type(value).__name__} is not carried in an announcement")
+
+    data = json.dumps(fields, default=default, separators=(",", ":")).encode()
+    return data if len(data) <= MAX_CARRIED_BYTES else b""
+
+
+def submission_updated(submission_id: int, fields: dict | None = None) -> None:
+    """Called after a commit that changed what a reader sees: tests done so far, the verdict, an
+    error. `fields`: what the commit wrote on the row ({field name: value}), carried to the
+    waiters when small enough; datetimes travel as ISO 8601."""
     try:
-        _client().publish(_channel(submission_id), b"1")
+        data = _encoded(fields)
+    except (TypeError, ValueError) as exc:  # announcing still wakes the waiters, who read the row
+        logger.warning("announcing submission %s without its fields: %s", submission_id, exc)
+        data = b""
+    try:
+        _client().publish(_channel(submission_id), data)
     except redis.RedisError as exc:
         logger.warning("could not announce an update of submission %s (waiters fall back to their timeout): %s",
                        submission_id, exc)
 
 
-def submission_wait(submission_id: int, *, is_finished: Callable[[], bool], timeout_s: float) -> None:
+def submission_wait(submission_id: int, *, is_finished: Callable[[], bool], timeout_s: float,
+                    read_at: float | None = None) -> dict | None:
     """Return once `is_finished()` holds (it reads the database), the submission is announced as
-    updated (finished, or more tests done), or after `timeout_s`. A web
-    process lets only PREP_LONG_POLL_WAITERS requests wait at once, so that waiting never takes
-    every thread from the other requests: beyond that it returns at once and the page asks again."""
+    updated (finished, or more tests done), or after `timeout_s`: the fields the announcement
+    that woke it carried ({name: JSON value}), or None when the caller must read the row.
+
+    `read_at`: time.monotonic() taken before the caller read the row and found it unfinished. If
+    the listener was subscribed by then and has not forgotten an announcement since, nothing
+    was missed, and `is_finished()` is not called before waiting.
+
+    A web process lets only PREP_LONG_POLL_WAITERS requests wait at once, so that waiting never
+    takes every thread from the other requests: beyond that it returns at once and the page asks
+    again."""
     size = settings.PREP_LONG_POLL_WAITERS
     if size <= 0:
-        return
+        return None
     with _lock:
         waiters = _waiters.setdefault(size, threading.BoundedSemaphore(size))
     if not waiters.acquire(blocking=False):
-        return
+        return None
     try:
-        _wait(submission_id, is_finished, time.monotonic() + timeout_s)
+        return _wait(submission_id, is_finished, time.monotonic() + timeout_s, read_at)
     finally:
         waiters.release()
 
 
-def _wait(submission_id: int, is_finished: Callable[[], bool], deadline: float) -> None:
+def _wait(submission_id: int, is_finished: Callable[[], bool], deadline: float, read_at: float | None) -> dict | None:
     listener = _listener(settings.REDIS_URL, deadline)
-    woken = listener.add(submission_id) if listener else None
-    if woken is None:
+    waiter = listener.add(submission_id, read_at) if listener else None
+    if waiter is None:
         logger.warning("waiting for submission %s without Redis (no subscription to announcements)", submission_id)
         while not is_finished() and time.monotonic() < deadline:
             time.sleep(_FALLBACK_POLL_S)
-        return
+        return None
     try:
         # Registered while the listener is subscribed: a verdict committed after this read is
         # announced to us (or, if the listener loses Redis first, it wakes us); one committed
-        # before it is seen by the read. The row is read again every few seconds all the same:
-        # an announcement lost on a connection not yet known to be dead costs that, not the wait.
-        while not is_finished() and (left := deadline - time.monotonic()) > 0:
-            if woken.wait(min(left, _RECHECK_S)):
-                return
+        # before it is seen by the read, or was heard since `read_at` (add() then wakes us at
+        # once). The row is read again every few seconds all the same: an announcement lost on
+        # a connection not yet known to be dead costs that, not the wait.
+        unmissed = waiter.unmissed
+        while (left := deadline - time.monotonic()) > 0 and (unmissed or not is_finished()):
+            unmissed = False
+            if waiter.event.wait(min(left, _RECHECK_S)):
+                return waiter.fields()
+        return None
     finally:
-        listener.remove(submission_id, woken)
+        listener.remove(submission_id, waiter)
 
 
 _PATTERN = _channel(0).removesuffix("0") + "*"
 _RECHECK_S = 5.0
+_HEARD = 4096  # submissions a listener remembers hearing about (at ~10 verdicts/s: the last 7 minutes)
 
 
 def listener_name(pid: int | None = None) -> str:
@@ -123,6 +170,24 @@ def _listener(url: str, deadline: float) -> "_Listener | None":
     return listener if listener.ready.is_set() else None
 
 
+class _Waiter:
+    """One waiting request: its event, and the data of the announcement that set it."""
+
+    __slots__ = ("event", "data", "unmissed")
+
+    def __init__(self, unmissed: bool):
+        self.event = threading.Event()
+        self.data = b""
+        self.unmissed = unmissed  # no announcement since the caller's read can have been missed
+
+    def fields(self) -> dict | None:
+        try:
+            fields = json.loads(self.data) if self.data else None
+        except ValueError:
+            return None
+        return fields if isinstance(fields, dict) else None
+
+
 class _Listener:
     """One Redis connection per process (and URL), subscribed to every submission's channel at
     once (a pattern), that wakes the threads waiting on the submission a message names. A wait
@@ -135,7 +200,10 @@ class _Listener:
         self.started = time.monotonic()
         self.ready = threading.Event()  # subscribed, and no loss noticed since
         self.settled = threading.Event()  # subscribed, or failed to
-        self._waiting: dict[int, set[threading.Event]] = {}
+        self.ready_at = float("inf")  # time.monotonic() once subscribed
+        self._waiting: dict[int, set[_Waiter]] = {}
+        self._heard: OrderedDict[int, float] = OrderedDict()  # submission -> when last announced
+        self._forgotten_at = float("-inf")  # when the latest announcement dropped from _heard came
         self._lock = threading.Lock()
         threading.Thread(target=self._listen, name="prep-verdict-listener", daemon=True).start()
 
@@ -144,27 +212,37 @@ class _Listener:
         """Failed to subscribe, or lost the connection since: it hears nothing any more."""
         return self.settled.is_set() and not self.ready.is_set()
 
-    def add(self, submission_id: int) -> threading.Event | None:
-        """An event set when the submission is announced, or None if the listener is not subscribed."""
-        event = threading.Event()
+    def add(self, submission_id: int, read_at: float | None = None) -> _Waiter | None:
+        """A waiter woken when the submission is announced, or None if the listener is not
+        subscribed. If it was subscribed at `read_at` and remembers every announcement since,
+        the waiter is `unmissed`, and is woken at once if one came meanwhile."""
         with self._lock:
             if not self.ready.is_set():
                 return None
-            self._waiting.setdefault(submission_id, set()).add(event)
-        return event
+            waiter = _Waiter(unmissed=read_at is not None and self.ready_at <= read_at
+                             and self._forgotten_at < read_at)
+            if waiter.unmissed and self._heard.get(submission_id, float("-inf")) >= read_at:
+                waiter.event.set()  # announced after the caller's read: it reads the row again
+            self._waiting.setdefault(submission_id, set()).add(waiter)
+        return waiter
 
-    def remove(self, submission_id: int, event: threading.Event) -> None:
+    def remove(self, submission_id: int, waiter: _Waiter) -> None:
         with self._lock:
             waiting = self._waiting.get(submission_id)
             if waiting is not None:
-                waiting.discard(event)
+                waiting.discard(waiter)
                 if not waiting:
                     del self._waiting[submission_id]
 
-    def _wake(self, submission_id: int) -> None:
+    def _wake(self, submission_id: int, data: bytes) -> None:
         with self._lock:
-            for event in self._waiting.get(submission_id, ()):
-                event.set()
+            self._heard[submission_id] = time.monotonic()
+            self._heard.move_to_end(submission_id)
+            while len(self._heard) > _HEARD:
+                self._forgotten_at = self._heard.popitem(last=False)[1]
+            for waiter in self._waiting.get(submission_id, ()):
+                waiter.data = data
+                waiter.event.set()
 
     def _listen(self) -> None:
         pubsub = None
@@ -181,6 +259,7 @@ class _Listener:
             confirmed = pubsub.get_message(timeout=1.0)
             if not confirmed or confirmed.get("type") != "psubscribe":
                 raise redis.RedisError("no subscription confirmation from Redis")
+            self.ready_at = time.monotonic()
             self.ready.set()
             self.settled.set()
             while True:
@@ -190,7 +269,7 @@ class _Listener:
                         submission_id = int(message["channel"].rsplit(b":", 1)[1])
                     except (ValueError, IndexError):
                         continue
-                    self._wake(submission_id)
+                    self._wake(submission_id, message["data"])
         except (redis.RedisError, OSError) as exc:
             logger.warning("stopped listening for verdict announcements on Redis: %s", exc)
         finally:
@@ -198,8 +277,9 @@ class _Listener:
                 self.ready.clear()
                 self.settled.set()
                 for waiting in self._waiting.values():
-                    for event in waiting:
-                        event.set()
+                    for waiter in waiting:
+                        waiter.data = b""
+                        waiter.event.set()
             if pubsub is not None:
                 try:
                     pubsub.close()

@@ -3,6 +3,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -207,18 +208,40 @@ _ROW_FIELDS = tuple(f.attname for f in Submission._meta.concrete_fields)
 _ROW = Compiled(lambda submission_id: Submission.objects.filter(pk=submission_id).values_list(*_ROW_FIELDS), -1)
 
 
-def submission_wait(*, submission: Submission, timeout_s: float) -> Submission:
+def submission_wait(*, submission: Submission, timeout_s: float, read_at: float | None = None) -> Submission:
     """The submission as it is once finished or announced as changed (a program's tests so far),
-    or after timeout_s (long polling; see assessments/notify.py)."""
+    or after timeout_s (long polling; see assessments/notify.py). `read_at`: time.monotonic()
+    taken before `submission` was read (or created), which spares a read before waiting.
+
+    When the announcement that ends the wait carries what its commit wrote (a verdict does),
+    those fields are set on `submission`, whose other fields do not change once it is queued
+    but for the claim's (started_at, claims), which the announcement does not carry. Otherwise
+    the row is read again."""
     if timeout_s and not submission.is_finished:
-        notify.submission_wait(submission.pk, timeout_s=timeout_s, is_finished=lambda: _FINISHED.first(
-            submission.pk, Submission.Status.DONE, Submission.Status.ERROR) is not None)
-        row = _ROW.first(submission.pk)
-        if row is None:  # deleted meanwhile (with its attempt, say)
-            raise NotFound("Submission not found.")
-        for name, value in zip(_ROW_FIELDS, row):
-            setattr(submission, name, value)
+        fields = notify.submission_wait(
+            submission.pk, timeout_s=timeout_s, read_at=read_at,
+            is_finished=lambda: _FINISHED.first(submission.pk, Submission.Status.DONE,
+                                                Submission.Status.ERROR) is not None)
+        if fields is None or not _announced_set(submission, fields):
+            row = _ROW.first(submission.pk)
+            if row is None:  # deleted meanwhile (with its attempt, say)
+                raise NotFound("Submission not found.")
+            for name, value in zip(_ROW_FIELDS, row):
+                setattr(submission, name, value)
     return submission
+
+
+def _announced_set(submission: Submission, fields: dict) -> bool:
+    """Set the fields an announcement carried on `submission`, converted as the model's fields
+    convert them. False, with nothing set, if one is not a field of the row or does not convert."""
+    try:
+        converted = {(model_field := Submission._meta.get_field(name)).attname: model_field.to_python(value)
+                     for name, value in fields.items()}
+    except (FieldDoesNotExist, ValidationError):
+        return False
+    for attname, value in converted.items():
+        setattr(submission, attname, value)
+    return True
 
 
 def submission_latest(*, attempt: Attempt) -> dict[int, Submission]:

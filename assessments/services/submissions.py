@@ -39,9 +39,10 @@ def custom_input_clean(*, question: Question, kind: str, text: str) -> str:
     return text
 
 
-def _announce(submission_id: int) -> None:
-    """Wake the readers waiting on this submission once what changed is committed."""
-    transaction.on_commit(lambda: notify.submission_updated(submission_id), robust=True)
+def _announce(submission_id: int, fields: dict | None = None) -> None:
+    """Wake the readers waiting on this submission once what changed is committed, handing them
+    `fields` (what the commit wrote) if given."""
+    transaction.on_commit(lambda: notify.submission_updated(submission_id, fields), robust=True)
 
 
 def submission_enqueue(*, submission: Submission) -> None:
@@ -168,11 +169,13 @@ def submission_complete(*, submission: Submission, result: dict) -> bool:
 
 
 def _verdict_write(*, submission_id: int, result: dict, score: float, now) -> bool:
-    """The verdict on the running row (announced once committed); False if this worker's claim is gone."""
-    written = _VERDICT.run(submission_id, Submission.Status.RUNNING, status=Submission.Status.DONE,
-                           verdict=result["verdict"], score=score, results=result, finished_at=now, error="")
+    """The verdict on the running row, announced with what it wrote once committed (a waiting
+    request answers with it, without reading the row); False if this worker's claim is gone."""
+    verdict = {"status": Submission.Status.DONE, "verdict": result["verdict"], "score": score, "results": result,
+               "finished_at": now, "error": ""}
+    written = _VERDICT.run(submission_id, Submission.Status.RUNNING, **verdict)
     if written:
-        _announce(submission_id)
+        _announce(submission_id, verdict)
     return bool(written)
 
 

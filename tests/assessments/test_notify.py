@@ -2,15 +2,19 @@
 (through the real Redis and a real worker), at the timeout when nothing finishes, and without
 Redis the wait still ends when the database says the submission is finished."""
 
+import json
 import os
 import threading
 import time
+from datetime import UTC, datetime
 
 import pytest
 import redis
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
-from assessments import notify
+from assessments import notify, selectors
 from assessments.models import Submission
 from assessments.services import attempt_start, submission_claim, submission_complete
 from tests.assessments.factories import SQUARE_SOLUTION, assessment_with, code_question, invite
@@ -209,3 +213,111 @@ def test_a_forked_process_listens_for_itself_rather_than_through_its_parents_lis
     notify.submission_updated(302)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0, "the child was woken by its own listener"
+
+
+def heard(submission_id: int, timeout_s: float = 5) -> None:
+    """Until this process's listener has heard an announcement about the submission."""
+    end = time.monotonic() + timeout_s
+    while not any(submission_id in listener._heard for listener in notify._listeners.values()):
+        assert time.monotonic() < end, "the listener heard nothing"
+        time.sleep(0.01)
+
+
+def listening() -> float:
+    """This process's listener is subscribed: the time after which a read may skip re-checking."""
+    thread, _ = wait_in_thread(0, timeout_s=0.1)
+    thread.join()
+    return time.monotonic()
+
+
+def test_a_verdict_reaches_the_waiting_request_with_its_announcement_without_reading_the_row(queued):
+    submission, _ = queued
+    read_at = listening()
+    finisher = finish_soon(submission.id, after_s=0.3)
+    with CaptureQueriesContext(connection) as queries:
+        waited = selectors.submission_wait(submission=submission, timeout_s=10, read_at=read_at)
+    finisher.join()
+
+    assert [q["sql"] for q in queries.captured_queries] == []
+    stored = Submission.objects.get(pk=submission.pk)
+    assert (waited.status, waited.verdict, waited.score, waited.results, waited.finished_at, waited.error) == (
+        stored.status, stored.verdict, stored.score, stored.results, stored.finished_at, stored.error)
+    assert waited.finished_at.microsecond == stored.finished_at.microsecond
+
+
+def test_without_the_time_of_its_read_a_waiting_request_checks_the_row_before_it_waits(queued):
+    submission, _ = queued
+    finisher = finish_soon(submission.id, after_s=0.3)
+    with CaptureQueriesContext(connection) as queries:
+        waited = selectors.submission_wait(submission=submission, timeout_s=10)
+    finisher.join()
+
+    assert len(queries.captured_queries) == 1  # is it finished? The verdict itself came with its announcement.
+    assert waited.status == "done" and waited.verdict == "AC"
+
+
+def test_an_announcement_heard_between_the_read_and_the_wait_ends_the_wait_at_once(queued):
+    submission, _ = queued
+    read_at = listening()
+    finish_soon(submission.id, after_s=0).join()  # graded and announced before anyone waits
+    heard(submission.id)
+
+    started = time.monotonic()
+    fields = notify.submission_wait(submission.id, is_finished=lambda: pytest.fail("no read needed"), timeout_s=10,
+                                    read_at=read_at)
+    assert time.monotonic() - started < 2
+    assert fields is None  # the waiter reads the row: the announcement it missed is not kept
+
+
+def test_a_read_made_before_the_listener_subscribed_is_checked_again_before_waiting(queued, settings):
+    submission, _ = queued
+    listening()
+    read_at = notify._listeners[settings.REDIS_URL].ready_at - 0.001
+    checks = []
+
+    notify.submission_wait(submission.id, is_finished=lambda: checks.append(1) or True, timeout_s=2, read_at=read_at)
+    assert checks == [1]  # checked at once, not after the wait timed out
+
+
+def test_a_listener_that_forgot_announcements_since_the_read_has_the_waiter_check_the_row(queued, monkeypatch):
+    submission, _ = queued
+    monkeypatch.setattr(notify, "_HEARD", 2)
+    read_at = listening()
+    for other in (911, 912, 913):  # the first of these drops out of what the listener remembers
+        notify.submission_updated(other)
+        heard(other)
+    checks = []
+
+    notify.submission_wait(submission.id, is_finished=lambda: checks.append(1) or True, timeout_s=2, read_at=read_at)
+    assert checks == [1]  # checked at once, not after the wait timed out
+
+
+def test_an_announcement_with_fields_that_are_not_the_rows_has_the_waiter_read_the_row(queued):
+    submission, _ = queued
+    read_at = listening()
+
+    def announce():
+        time.sleep(0.3)
+        Submission.objects.filter(pk=submission.pk).update(status="error", error="boom")
+        notify.submission_updated(submission.id, {"status": "done", "no_such_field": 1})
+
+    thread = threading.Thread(target=announce)
+    thread.start()
+    waited = selectors.submission_wait(submission=submission, timeout_s=10, read_at=read_at)
+    thread.join()
+    assert (waited.status, waited.error) == ("error", "boom")  # as stored, not as announced
+
+
+def test_a_big_result_is_announced_without_its_fields(settings):
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    pubsub = client.pubsub()
+    pubsub.subscribe("prep:submission:901", "prep:submission:902")
+    for _ in range(2):
+        pubsub.get_message(timeout=2)
+
+    notify.submission_updated(901, {"results": {"tests": ["x" * notify.MAX_CARRIED_BYTES]}})
+    notify.submission_updated(902, {"verdict": "AC", "finished_at": datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)})
+    data = [pubsub.get_message(timeout=2)["data"] for _ in range(2)]
+    pubsub.close()
+    assert data[0] == b""
+    assert json.loads(data[1]) == {"verdict": "AC", "finished_at": "2026-01-02T03:04:05.678901+00:00"}
