@@ -1,11 +1,11 @@
 import math
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import User
-from assessments.models import Attempt, CodeSpec, Question, Response
+from assessments.models import Attempt, CodeSpec, Question, Response, Submission
 from common.db import Compiled, CompiledUpdate, loaded
 from common.exceptions import ApplicationError, Conflict, NotFound
 
@@ -153,28 +153,47 @@ def _as_int(value) -> int | None:
 
 # What a save reads of the response and of its question (answer_clean reads options and parts
 # itself, only for the kinds that have them; a Run also needs the code's style).
+_OPEN_RESPONSE_FIELDS = ("id", "answer", "updated_at", "question__kind", "question__code__id", "question__code__style",
+                         "question__code__language", "question__code__other_languages")
 _OPEN_RESPONSE = Compiled(
     lambda attempt_id, question_id: Response.objects.filter(attempt_id=attempt_id, question_id=question_id)
-    .values_list("id", "answer", "updated_at", "question__kind", "question__code__id", "question__code__style",
-                 "question__code__language", "question__code__other_languages"),
-    -1, -2,
+    .values_list(*_OPEN_RESPONSE_FIELDS), -1, -2,
+)
+# The same, with the attempt's runs and submissions not graded yet (a Run or Submit is refused
+# beyond a few): one statement, not two, on every Run's and Submit's path.
+_OPEN_RESPONSE_PENDING = Compiled(
+    lambda attempt_id, question_id, queued, running: Response.objects.filter(
+        attempt_id=attempt_id, question_id=question_id)
+    .annotate(pending=Subquery(Submission.objects.filter(attempt_id=OuterRef("attempt_id"), status__in=[queued, running])
+                               .order_by().values("attempt_id").annotate(n=Count("id")).values("n")))
+    .values_list(*_OPEN_RESPONSE_FIELDS, "pending"), -1, -2, "<queued>", "<running>",
 )
 
 
-def response_lock_open(*, attempt_id: int, question_id: int, candidate: User | None = None) -> Response:
+def response_lock_open(*, attempt_id: int, question_id: int, candidate: User | None = None,
+                       count_pending: bool = False) -> Response:
     """attempt_lock_open for the hottest writes (autosave, Run, Submit): the same lock and
     checks, then the response, read once the lock is held (so the latest), with its question as
-    answer_clean sees it. Two statements compiled once per thread; fields not read stay deferred."""
+    answer_clean sees it. Two statements compiled once per thread; fields not read stay deferred.
+
+    With `count_pending`, the response's `pending` is the attempt's runs and submissions not
+    graded yet, counted by the same read."""
     _refuse_unless_open(attempt_id, _OPEN_ATTEMPT.first(attempt_id), candidate)
-    row = _OPEN_RESPONSE.first(attempt_id, question_id)
+    if count_pending:
+        row = _OPEN_RESPONSE_PENDING.first(attempt_id, question_id, Submission.Status.QUEUED, Submission.Status.RUNNING)
+    else:
+        row = _OPEN_RESPONSE.first(attempt_id, question_id)
     if row is None:
         raise NotFound("This question is not part of the attempt.")
-    response_id, answer, updated_at, kind, code_id, style, language, other_languages = row
+    response_id, answer, updated_at, kind, code_id, style, language, other_languages = row[:len(_OPEN_RESPONSE_FIELDS)]
     spec = code_id and loaded(CodeSpec, id=code_id, question_id=question_id, style=style, language=language,
                               other_languages=other_languages)
     question = loaded(Question, id=question_id, kind=kind, related={"code": spec} if spec else None)
-    return loaded(Response, id=response_id, attempt_id=attempt_id, question_id=question_id, answer=answer,
-                  updated_at=updated_at, related={"question": question})
+    response = loaded(Response, id=response_id, attempt_id=attempt_id, question_id=question_id, answer=answer,
+                      updated_at=updated_at, related={"question": question})
+    if count_pending:
+        response.pending = row[-1] or 0  # no group when there are none
+    return response
 
 
 _ANSWER = CompiledUpdate(lambda response_id: Response.objects.filter(pk=response_id), -1,

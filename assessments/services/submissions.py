@@ -1,7 +1,7 @@
 import json
 
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
@@ -59,20 +59,14 @@ def _grade_after_commit(submission_id: int) -> None:
     transaction.on_commit(lambda: submission_grade.delay(submission_id), robust=True)
 
 
-# An attempt's runs and submissions not graded yet (no row when there are none): every Run and
-# Submit counts them, compiled once as the lock's reads are.
-_PENDING = Compiled(lambda attempt_id, queued, running: Submission.objects.filter(
-    attempt_id=attempt_id, status__in=[queued, running]).order_by().values("attempt_id")
-    .annotate(n=Count("id")).values_list("n"), -1, "<queued>", "<running>")
-
-
 @transaction.atomic
 def submission_create(
     *, attempt_id: int, question_id: int, kind: str, answer: dict, custom_input: str = "", candidate: User | None = None
 ) -> Submission:
     """Run code on the sample tests (kind=run), and on the candidate's own input if given, or
     submit it for grading on all tests (kind=submit). With `candidate`, only their own attempt."""
-    response = response_lock_open(attempt_id=attempt_id, question_id=question_id, candidate=candidate)
+    response = response_lock_open(attempt_id=attempt_id, question_id=question_id, candidate=candidate,
+                                  count_pending=True)
     question = response.question
     if question.kind != Question.Kind.CODE:
         raise ApplicationError("Only code questions can be run or submitted.")
@@ -80,10 +74,9 @@ def submission_create(
     if not cleaned["source"].strip():
         raise ApplicationError("Write some code first.")
     custom_input = custom_input_clean(question=question, kind=kind, text=custom_input)
-    pending = (_PENDING.first(attempt_id, Submission.Status.QUEUED, Submission.Status.RUNNING) or (0,))[0]
-    if pending >= MAX_PENDING_PER_ATTEMPT:
+    if response.pending >= MAX_PENDING_PER_ATTEMPT:
         raise ApplicationError(
-            "Earlier runs are still being graded; try again in a moment.", {"pending": pending}, status=429
+            "Earlier runs are still being graded; try again in a moment.", {"pending": response.pending}, status=429
         )
     if kind == Submission.Kind.SUBMIT:
         response_answer_set(response=response, answer=cleaned)

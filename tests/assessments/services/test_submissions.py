@@ -149,6 +149,17 @@ def test_only_runs_not_yet_graded_count_against_the_cap(attempt_and_question):
     assert error.value.extra["pending"] == 3
 
 
+def test_another_candidates_pending_runs_do_not_count_against_the_cap(attempt_and_question):
+    attempt, question = attempt_and_question
+    other, _ = attempt_start(candidate=invite(attempt.assessment).candidate, assessment=attempt.assessment)
+    for _ in range(3):
+        submission_create(attempt_id=other.id, question_id=question.id, kind="run", answer={"source": "x"})
+
+    mine = submission_create(attempt_id=attempt.id, question_id=question.id, kind="run", answer={"source": "x"})
+
+    assert mine.status == Submission.Status.QUEUED
+
+
 def test_a_choice_question_cannot_be_run(attempt_and_question):
     attempt, _ = attempt_and_question
     choice = attempt.assessment.items.exclude(question__kind="code").get().question
