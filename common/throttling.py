@@ -13,6 +13,7 @@ still hold meanwhile."""
 
 import logging
 import secrets
+import threading
 
 import redis
 from django.core.cache import cache
@@ -37,16 +38,26 @@ return {0, math.max(tonumber(oldest[2]) + window - now_us, 0)}
 """
 
 _TAKE_BYTES = _TAKE.encode()
+_scripts = threading.local()  # this thread's (the cache's connection pool, the script on a client of it)
+
+
+def _take_script(key: str):
+    """The script on a client of the cache's own pool (Django's RedisCache: its server, pool and
+    OPTIONS), made once per thread and pool: Django's get_client() makes a new redis.Redis per
+    call, and each builds its table of reply parsers, which cost more than the script's call."""
+    pool = cache._cache._get_connection_pool(write=True)
+    if getattr(_scripts, "pool", None) is not pool:
+        _scripts.script = cache._cache.get_client(key, write=True).register_script(_TAKE_BYTES)
+        _scripts.pool = pool
+    return _scripts.script
 
 
 def window_take(key: str, limit: int, window_s: float) -> tuple[bool, float]:
     """Count one request in the window `key` if fewer than `limit` were counted in the last
     `window_s` seconds: (True, 0). Otherwise (False, seconds until one leaves the window).
 
-    It runs on the cache's own Redis client (Django's RedisCache: its server, pool and OPTIONS),
-    on the server Django writes to."""
-    client = cache._cache.get_client(key, write=True)
-    counted, wait_us = client.register_script(_TAKE_BYTES)(
+    It runs on the server Django's cache writes to."""
+    counted, wait_us = _take_script(key)(
         keys=[cache.make_key(f"rate:{key}")], args=[limit, int(window_s * 1_000_000), secrets.token_hex(8)])
     return bool(counted), int(wait_us) / 1_000_000
 

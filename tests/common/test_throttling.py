@@ -6,6 +6,7 @@ import time
 import uuid
 
 import pytest
+import redis
 from django.test import override_settings
 from rest_framework.test import APIClient
 
@@ -50,6 +51,21 @@ def test_the_window_slides_a_request_frees_its_place_when_it_is_older_than_the_w
     time.sleep(0.3)  # the first is out of the window, the second is not
     assert window_take(key, 2, 0.6)[0]
     assert not window_take(key, 2, 0.6)[0]
+
+
+def test_a_thread_counts_every_request_on_one_client(monkeypatch):
+    made, make = [], redis.Redis.__init__
+    monkeypatch.setattr(redis.Redis, "__init__", lambda self, *args, **kwargs: made.append(1) or make(self, *args, **kwargs))
+
+    def count():
+        for _ in range(5):
+            assert window_take(f"client-{uuid.uuid4().hex}", 10, 60)[0]
+
+    thread = threading.Thread(target=count)
+    thread.start()
+    thread.join()
+    count()
+    assert len(made) <= 2  # one per thread (none if this one had one already)
 
 
 def test_runs_go_on_without_a_limit_while_the_cache_is_unreachable(caplog):
