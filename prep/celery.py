@@ -44,6 +44,37 @@ def _survive_broker_loss() -> None:
 _survive_broker_loss()
 
 
+def _reuse_broker_clients() -> None:
+    """Send a channel's commands to Redis on one redis.Redis, not a new one per command.
+
+    kombu's Redis channel makes a new client for every command it sends outside the worker's
+    event loop: each task published (every Run and Submit, from the web process), each message
+    a worker acknowledges (kombu 5.x, `Channel.conn_or_acquire` -> `_create_client`). Making a
+    redis.Redis builds its table of reply parsers (~170 entries), which costs more than the
+    LPUSH it is made for. A client is safe to share: each command takes a connection from the
+    client's pool and gives it back. So each channel keeps the one it made, until its pool is
+    replaced (kombu makes a new pool after losing the connection)."""
+    from kombu.transport import redis as kombu_redis
+
+    original = kombu_redis.Channel._create_client
+    if getattr(original, "prep_reuses_clients", False):
+        return
+
+    def _create_client(self, asynchronous=False):
+        if asynchronous:  # the event loop's own, made once per channel by kombu already
+            return original(self, asynchronous=True)
+        client = self.__dict__.get("_prep_client")
+        if client is None or client.connection_pool is not self.pool:
+            client = self.__dict__["_prep_client"] = original(self)
+        return client
+
+    _create_client.prep_reuses_clients = True
+    kombu_redis.Channel._create_client = _create_client
+
+
+_reuse_broker_clients()
+
+
 def _reuse_database_connections() -> None:
     """Keep a worker's database connections between tasks, as the web tier keeps them between
     requests (CONN_MAX_AGE, checked before reuse with CONN_HEALTH_CHECKS).

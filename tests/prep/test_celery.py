@@ -1,6 +1,9 @@
 """The Celery configuration the grading flow relies on (DESIGN.md, CONVENTIONS.md)."""
 
+import uuid
+
 import pytest
+import redis
 from celery import signals
 from django.conf import settings
 from django.db import connection
@@ -67,3 +70,18 @@ def test_after_a_task_the_database_connection_is_kept_only_if_the_task_succeeded
 
     assert (connection.connection is opened) is kept
 
+
+
+def test_publishing_tasks_reuses_the_channels_redis_client(redis_url, monkeypatch):
+    made, make = [], redis.Redis.__init__
+    monkeypatch.setattr(redis.Redis, "__init__", lambda self, *args, **kwargs: made.append(1) or make(self, *args, **kwargs))
+    queue = f"test-{uuid.uuid4().hex}"
+
+    with app.connection_for_write() as broker:
+        app.send_task("assessments.submission_grade", args=[0], queue=queue, connection=broker)
+        first = len(made)  # the channel's clients
+        for n in range(1, 11):
+            app.send_task("assessments.submission_grade", args=[n], queue=queue, connection=broker)
+
+    assert len(made) == first, "no new client per task"
+    assert redis.Redis.from_url(redis_url).llen(queue) == 11
