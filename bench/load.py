@@ -13,7 +13,8 @@ limits never shape the load, and keeps the cap of pending runs per attempt as it
 
 Then: one timed assessment (two numeric, a single- and a multiple-choice question, and a Python
 function question) and --users invited candidates with API tokens, made through the ORM; the
-judge timed directly on that question in this process (the limit of a verdict's latency); locust,
+judge timed directly on that question in this process, before the load and again after it (the
+median of both: the limit of a verdict's latency, on a machine whose speed drifts); locust,
 headless (bench/locustfile.py): each candidate starts the attempt, autosaves an answer every
 2-4 s and, about --code-actions times per run, Runs and then Submits right or wrong code with
 POST ...?wait=10, which answers with the verdict (201) as soon as the worker announces it, or
@@ -261,7 +262,8 @@ def main() -> int:
     parser.add_argument("--quiet-wait", type=float, default=0,
                         help="wait up to this many seconds for the machine to be quiet (<30%% CPU busy) "
                              "before measuring")
-    parser.add_argument("--judge-runs", type=int, default=10, help="direct judge timings per figure")
+    parser.add_argument("--judge-runs", type=int, default=10,
+                        help="direct judge timings per figure, before the load and again after it")
     parser.add_argument("--throughput-seconds", type=float, default=5.0, help="length of the bare judge throughput run")
     parser.add_argument("--bursts", type=int, default=3,
                         help="bursts, each followed by the bare judge; the report takes the median pair")
@@ -420,7 +422,7 @@ def run(args, workdir: Path, procs: list) -> int:
     if args.quiet_wait:
         busy = wait_quiet(args.quiet_wait)
         print(f"machine CPU busy {busy:.0%} over the last 3 s (waited up to {args.quiet_wait:.0f} s for < 30%)")
-    judge_times = time_judge(fixture["question"], args.judge_runs)
+    judge_before = time_judge(fixture["question"], args.judge_runs)
 
     config = workdir / "config.json"
     results_path = workdir / "results.json"
@@ -463,6 +465,12 @@ def run(args, workdir: Path, procs: list) -> int:
     results = json.loads(results_path.read_text())
 
     drained_in = drain(fixture["assessment"], timeout=240)
+    # The judge again, on the machine idle once more: its speed drifts over minutes (see the
+    # bursts below), and the latencies it is the limit of were measured over the whole load.
+    judge_after = time_judge(fixture["question"], args.judge_runs)
+    judge_times = {key: statistics.median(judge_before[key] + judge_after[key]) for key in judge_before}
+    judge_times["halves"] = {key: (statistics.median(judge_before[key]), statistics.median(judge_after[key]))
+                             for key in judge_before}
     report = check(results, fixture, workdir, load_started, load_ended)
     if args.pg_stats:
         with connections["default"].cursor() as cursor:
@@ -556,9 +564,9 @@ def judge_spec(question, *, run_only: bool):
 
 
 def time_judge(question, runs: int) -> dict:
-    """Median ms of the judge on this question, as Run (samples) and Submit (every test) call it:
-    cold (back to back, as a plain call does) and prewarmed with 100 ms idle before each call (as
-    a grading worker that waits for its next submission runs it)."""
+    """ms of `runs` calls of the judge on this question, as Run (samples) and Submit (every test)
+    call it: cold (back to back, as a plain call does) and prewarmed with 100 ms idle before each
+    call (as a grading worker that waits for its next submission runs it)."""
     from judge.sandbox import set_prewarm
 
     times = {}
@@ -575,7 +583,7 @@ def time_judge(question, runs: int) -> dict:
                     result = grade()
                     samples.append((time.perf_counter() - start) * 1000)
                     assert result.verdict == "AC", result
-                times[kind, mode] = statistics.median(samples)
+                times[kind, mode] = samples
             finally:
                 set_prewarm(False)
     return times
@@ -809,8 +817,11 @@ def print_report(args, results, report, judge_times, bare, burst, drained_in, de
                   f"p95 {pct(to_verdict, 95):7.1f} ms;  queued p50 {pct(queued, 50):6.1f} ms "
                   f"p95 {pct(queued, 95):6.1f} ms;"
                   f"  claimed->verdict p50 {pct(judging, 50):6.1f} ms p95 {pct(judging, 95):6.1f} ms")
-        print(f"  {kind:6s} judge alone in this process (median of {args.judge_runs}): cold {judge_cold:6.1f} ms, "
-              f"prewarmed {judge_warm:6.1f} ms")
+        halves = judge_times["halves"]
+        print(f"  {kind:6s} judge alone in this process (median of {args.judge_runs} before the load and "
+              f"{args.judge_runs} after it): cold {judge_cold:6.1f} ms ({halves[kind, 'cold'][0]:.1f} before, "
+              f"{halves[kind, 'cold'][1]:.1f} after), prewarmed {judge_warm:6.1f} ms "
+              f"({halves[kind, 'prewarmed'][0]:.1f}, {halves[kind, 'prewarmed'][1]:.1f})")
     not_seen = sum(1 for s in subs if s["verdict_s"] is None)
     graded_rate = report["graded_in_load"] / window
     print(f"  graded during the load: {report['graded_in_load']} ({graded_rate:.2f} submissions/s); "
