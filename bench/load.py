@@ -180,13 +180,24 @@ def machine_busy(seconds: float) -> float:
     return 1 - (idle1 - idle0) / max(total1 - total0, 1)
 
 
+QUIET = 0.1  # the machine's CPU busy fraction under which the judge is timed alone
+
+
 def wait_quiet(timeout: float) -> float:
-    """Until other work on the machine leaves it < 30% busy (this stack is idle now), bounded."""
+    """Until the machine is < QUIET busy over 3 s (this stack idle; a stack just started, or a
+    load just ended, still settles), bounded by `timeout`: the busy fraction at the end."""
     end = time.monotonic() + timeout
     busy = machine_busy(3)
-    while busy >= 0.3 and time.monotonic() < end:
-        busy = machine_busy(3)
+    while busy >= QUIET and time.monotonic() < end:
+        busy = machine_busy(1)
     return busy
+
+
+def time_judge_quietly(question, args, when: str) -> dict:
+    busy = wait_quiet(args.quiet_wait)
+    print(f"the judge timed alone {when}, with the machine {busy:.0%} busy (waited up to {args.quiet_wait:.0f} s "
+          f"for < {QUIET:.0%})")
+    return time_judge(question, args.judge_runs)
 
 
 def cpu_between(before: dict, after: dict) -> dict:
@@ -259,10 +270,10 @@ def main() -> int:
     parser.add_argument("--web-threads", type=int, default=8, help="gunicorn threads per worker (the Procfile's: 8)")
     parser.add_argument("--conn-max-age", type=int, default=None,
                         help="CONN_MAX_AGE for the stack (default: the app's own, 60 s; 0: a new connection per request)")
-    parser.add_argument("--quiet-wait", type=float, default=0,
-                        help="wait up to this many seconds for the machine to be quiet (<30%% CPU busy) "
-                             "before measuring")
-    parser.add_argument("--judge-runs", type=int, default=10,
+    parser.add_argument("--quiet-wait", type=float, default=30,
+                        help="wait up to this many seconds for the machine to be quiet (<10%% CPU busy) "
+                             "before timing the judge alone")
+    parser.add_argument("--judge-runs", type=int, default=20,
                         help="direct judge timings per figure, before the load and again after it")
     parser.add_argument("--throughput-seconds", type=float, default=5.0, help="length of the bare judge throughput run")
     parser.add_argument("--bursts", type=int, default=3,
@@ -419,10 +430,7 @@ def run(args, workdir: Path, procs: list) -> int:
     connections.close_all()
     print(f"assessment and {args.users} invited candidates with tokens: {time.monotonic() - started:.1f} s\n")
 
-    if args.quiet_wait:
-        busy = wait_quiet(args.quiet_wait)
-        print(f"machine CPU busy {busy:.0%} over the last 3 s (waited up to {args.quiet_wait:.0f} s for < 30%)")
-    judge_before = time_judge(fixture["question"], args.judge_runs)
+    judge_before = time_judge_quietly(fixture["question"], args, "before the load")
 
     config = workdir / "config.json"
     results_path = workdir / "results.json"
@@ -467,7 +475,7 @@ def run(args, workdir: Path, procs: list) -> int:
     drained_in = drain(fixture["assessment"], timeout=240)
     # The judge again, on the machine idle once more: its speed drifts over minutes (see the
     # bursts below), and the latencies it is the limit of were measured over the whole load.
-    judge_after = time_judge(fixture["question"], args.judge_runs)
+    judge_after = time_judge_quietly(fixture["question"], args, "after the load")
     judge_times = {key: statistics.median(judge_before[key] + judge_after[key]) for key in judge_before}
     judge_times["halves"] = {key: (statistics.median(judge_before[key]), statistics.median(judge_after[key]))
                              for key in judge_before}
