@@ -4,15 +4,16 @@ instead of the page asking again and again.
 
 Best effort by design: the database stays the source of truth. Each web process keeps one
 connection subscribed to every submission's channel (`_Listener`); a waiter registers there
-first and then reads the row, so a verdict committed in between is never missed; when the
-listener loses Redis it wakes every waiter, which reads the row (and the page asks again);
-without Redis a waiter falls back to reading the row a few times a second.
+and then reads the row, so a verdict committed in between is never missed; when the listener
+loses Redis it wakes every waiter, which reads the row (and the page asks again); without Redis
+a waiter falls back to reading the row a few times a second.
 
 Two reads are spared on the path of every Run and Submit that waits (each a round trip that,
 under load, also waits for a core): an announcement may carry the fields the commit wrote (a
-verdict does), which the waiter takes instead of reading the row again; and a waiter that read
-the row while the listener was already subscribed skips reading it again before it waits, as
-the listener remembers which submissions it heard about lately."""
+verdict does), which the waiter takes instead of reading the row again; and a waiter whose own
+read of the row came after the listener subscribed does not read it again before waiting: the
+listener remembers which submissions it heard about lately, and wakes it at once if one was
+announced since that read."""
 
 import json
 import logging
@@ -58,8 +59,10 @@ def _channel(submission_id: int) -> str:
 
 
 # An announcement carries the fields it is about only up to this size: every web process's
-# listener receives every announcement, whoever waits for it. A bigger one says "changed" only.
-MAX_CARRIED_BYTES = 32 * 1024
+# listener receives every announcement, whoever waits for it (and Redis disconnects a subscriber
+# that falls 8 MB behind). A bigger one says "changed" only; a plain verdict of a few tests
+# takes a few hundred bytes.
+MAX_CARRIED_BYTES = 8 * 1024
 
 
 def _encoded(fields: dict | None) -> bytes:
@@ -130,11 +133,14 @@ def _wait(submission_id: int, is_finished: Callable[[], bool], deadline: float, 
         # announced to us (or, if the listener loses Redis first, it wakes us); one committed
         # before it is seen by the read, or was heard since `read_at` (add() then wakes us at
         # once). The row is read again every few seconds all the same: an announcement lost on
-        # a connection not yet known to be dead costs that, not the wait.
+        # a connection not yet known to be dead (or a PUBLISH that failed) costs that, not the
+        # wait; after a second the first time when the read before waiting was skipped, as a
+        # verdict committed between the caller's read and add() has only its announcement.
         unmissed = waiter.unmissed
         while (left := deadline - time.monotonic()) > 0 and (unmissed or not is_finished()):
+            recheck = _UNMISSED_RECHECK_S if unmissed else _RECHECK_S
             unmissed = False
-            if waiter.event.wait(min(left, _RECHECK_S)):
+            if waiter.event.wait(min(left, recheck)):
                 return waiter.fields()
         return None
     finally:
@@ -143,7 +149,8 @@ def _wait(submission_id: int, is_finished: Callable[[], bool], deadline: float, 
 
 _PATTERN = _channel(0).removesuffix("0") + "*"
 _RECHECK_S = 5.0
-_HEARD = 4096  # submissions a listener remembers hearing about (at ~10 verdicts/s: the last 7 minutes)
+_UNMISSED_RECHECK_S = 1.0
+_HEARD = 4096  # submissions a listener remembers hearing about (at ~10 gradings/s: the last 7 minutes)
 
 
 def listener_name(pid: int | None = None) -> str:

@@ -3,7 +3,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -205,6 +205,7 @@ def submission_get_for_user(*, user: User, submission_id: int) -> Submission:
 _FINISHED = Compiled(lambda submission_id, done, error: Submission.objects.filter(
     pk=submission_id, status__in=[done, error]).values_list("id"), -1, "<done>", "<error>")
 _ROW_FIELDS = tuple(f.attname for f in Submission._meta.concrete_fields)
+_ROW_FIELDS_BY_NAME = {f.name: f for f in Submission._meta.concrete_fields}
 _ROW = Compiled(lambda submission_id: Submission.objects.filter(pk=submission_id).values_list(*_ROW_FIELDS), -1)
 
 
@@ -233,11 +234,13 @@ def submission_wait(*, submission: Submission, timeout_s: float, read_at: float 
 
 def _announced_set(submission: Submission, fields: dict) -> bool:
     """Set the fields an announcement carried on `submission`, converted as the model's fields
-    convert them. False, with nothing set, if one is not a field of the row or does not convert."""
+    convert them (the same values as a read of the row; a JSON object keeps the key order the
+    worker wrote, where PostgreSQL's jsonb would sort it). False, with nothing set, if one is not
+    a column of the row or does not convert."""
     try:
-        converted = {(model_field := Submission._meta.get_field(name)).attname: model_field.to_python(value)
+        converted = {(model_field := _ROW_FIELDS_BY_NAME[name]).attname: model_field.to_python(value)
                      for name, value in fields.items()}
-    except (FieldDoesNotExist, ValidationError):
+    except (KeyError, ValidationError, TypeError, ValueError):
         return False
     for attname, value in converted.items():
         setattr(submission, attname, value)

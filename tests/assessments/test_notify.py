@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 import redis
+from django.conf import settings as django_settings
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -177,8 +178,8 @@ def test_a_listener_that_loses_redis_wakes_its_waiters_and_the_next_wait_listens
     client = redis.Redis.from_url(settings.REDIS_URL)
     thread, done = wait_in_thread(201, timeout_s=15)
     time.sleep(0.5)
-    for connection in listeners(client):  # the listener's connection dies under it
-        client.client_kill_filter(_id=connection["id"])
+    for subscriber in listeners(client):  # the listener's connection dies under it
+        client.client_kill_filter(_id=subscriber["id"])
 
     thread.join(timeout=10)
     assert done["after_s"] < 5, "woken when the connection was lost, not at its 15 s timeout"
@@ -225,9 +226,11 @@ def heard(submission_id: int, timeout_s: float = 5) -> None:
 
 def listening() -> float:
     """This process's listener is subscribed: the time after which a read may skip re-checking."""
-    thread, _ = wait_in_thread(0, timeout_s=0.1)
+    thread, _ = wait_in_thread(0, timeout_s=0.1)  # starts it
     thread.join()
-    return time.monotonic()
+    listener = notify._listeners[django_settings.REDIS_URL]
+    assert listener.ready.wait(timeout=5), "the listener did not subscribe"
+    return max(time.monotonic(), listener.ready_at)
 
 
 def test_a_verdict_reaches_the_waiting_request_with_its_announcement_without_reading_the_row(queued):
@@ -247,7 +250,16 @@ def test_a_verdict_reaches_the_waiting_request_with_its_announcement_without_rea
 
 def test_without_the_time_of_its_read_a_waiting_request_checks_the_row_before_it_waits(queued):
     submission, _ = queued
-    finisher = finish_soon(submission.id, after_s=0.3)
+    listening()
+
+    def finish_once_waiting():
+        listener = notify._listeners[django_settings.REDIS_URL]
+        while submission.id not in listener._waiting:
+            time.sleep(0.01)
+        finish_soon(submission.id, after_s=0.2).join()
+
+    finisher = threading.Thread(target=finish_once_waiting)
+    finisher.start()
     with CaptureQueriesContext(connection) as queries:
         waited = selectors.submission_wait(submission=submission, timeout_s=10)
     finisher.join()
@@ -292,14 +304,17 @@ def test_a_listener_that_forgot_announcements_since_the_read_has_the_waiter_chec
     assert checks == [1]  # checked at once, not after the wait timed out
 
 
-def test_an_announcement_with_fields_that_are_not_the_rows_has_the_waiter_read_the_row(queued):
+@pytest.mark.parametrize("fields", [{"status": "done", "no_such_field": 1}, {"status": "done", "pk": 1},
+                                    {"status": "done", "finished_at": 12345}, {"status": "done", "score": "high"}],
+                         ids=["not a field", "not a column", "not a datetime", "not a number"])
+def test_an_announcement_with_fields_that_are_not_the_rows_has_the_waiter_read_the_row(queued, fields):
     submission, _ = queued
     read_at = listening()
 
     def announce():
         time.sleep(0.3)
         Submission.objects.filter(pk=submission.pk).update(status="error", error="boom")
-        notify.submission_updated(submission.id, {"status": "done", "no_such_field": 1})
+        notify.submission_updated(submission.id, fields)
 
     thread = threading.Thread(target=announce)
     thread.start()
