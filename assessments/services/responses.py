@@ -155,15 +155,17 @@ def _as_int(value) -> int | None:
 # itself, only for the kinds that have them; a Run also needs the code's style).
 _OPEN_RESPONSE_FIELDS = ("id", "answer", "updated_at", "question__kind", "question__code__id", "question__code__style",
                          "question__code__language", "question__code__other_languages")
-_OPEN_RESPONSE = Compiled(
-    lambda attempt_id, question_id: Response.objects.filter(attempt_id=attempt_id, question_id=question_id)
-    .values_list(*_OPEN_RESPONSE_FIELDS), -1, -2,
-)
+
+
+def _open_response(attempt_id, question_id):
+    return Response.objects.filter(attempt_id=attempt_id, question_id=question_id)
+
+
+_OPEN_RESPONSE = Compiled(lambda *key: _open_response(*key).values_list(*_OPEN_RESPONSE_FIELDS), -1, -2)
 # The same, with the attempt's runs and submissions not graded yet (a Run or Submit is refused
 # beyond a few): one statement, not two, on every Run's and Submit's path.
 _OPEN_RESPONSE_PENDING = Compiled(
-    lambda attempt_id, question_id, queued, running: Response.objects.filter(
-        attempt_id=attempt_id, question_id=question_id)
+    lambda attempt_id, question_id, queued, running: _open_response(attempt_id, question_id)
     .annotate(pending=Subquery(Submission.objects.filter(attempt_id=OuterRef("attempt_id"), status__in=[queued, running])
                                .order_by().values("attempt_id").annotate(n=Count("id")).values("n")))
     .values_list(*_OPEN_RESPONSE_FIELDS, "pending"), -1, -2, "<queued>", "<running>",

@@ -1,6 +1,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from assessments import selectors
@@ -158,6 +160,14 @@ def test_another_candidates_pending_runs_do_not_count_against_the_cap(attempt_an
     mine = submission_create(attempt_id=attempt.id, question_id=question.id, kind="run", answer={"source": "x"})
 
     assert mine.status == Submission.Status.QUEUED
+
+
+def test_a_run_reads_the_attempt_and_its_response_with_the_pending_count_in_two_statements(attempt_and_question):
+    attempt, question = attempt_and_question
+    with CaptureQueriesContext(connection) as queries:
+        submission_create(attempt_id=attempt.id, question_id=question.id, kind="run", answer={"source": "x"})
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 2  # the attempt (locked), then the response and the attempt's pending runs
 
 
 def test_a_choice_question_cannot_be_run(attempt_and_question):
