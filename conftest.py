@@ -197,3 +197,18 @@ def _fast_password_hashing():
     fast.enable()
     yield
     fast.disable()
+
+
+@pytest.fixture
+def redis_clients_made(monkeypatch) -> list:
+    """A list that grows by one each time a redis.Redis client is made (in any thread)."""
+    import redis
+
+    made, make = [], redis.Redis.__init__
+
+    def counted(self, *args, **kwargs):
+        made.append(1)
+        make(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.Redis, "__init__", counted)
+    return made

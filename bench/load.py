@@ -184,8 +184,9 @@ QUIET = 0.1  # the machine's CPU busy fraction under which the judge is timed al
 
 
 def wait_quiet(timeout: float) -> float:
-    """Until the machine is < QUIET busy over 3 s (this stack idle; a stack just started, or a
-    load just ended, still settles), bounded by `timeout`: the busy fraction at the end."""
+    """Until the machine is < QUIET busy (over 3 s, then over each further second: a stack just
+    started, or a load just ended, still settles), for at most `timeout` seconds (0: measure
+    once): the busy fraction last measured."""
     end = time.monotonic() + timeout
     busy = machine_busy(3)
     while busy >= QUIET and time.monotonic() < end:

@@ -41,13 +41,14 @@ _TAKE_BYTES = _TAKE.encode()
 _scripts = threading.local()  # this thread's (the cache's connection pool, the script on a client of it)
 
 
-def _take_script(key: str):
-    """The script on a client of the cache's own pool (Django's RedisCache: its server, pool and
-    OPTIONS), made once per thread and pool: Django's get_client() makes a new redis.Redis per
-    call, and each builds its table of reply parsers, which cost more than the script's call."""
+def _take_script():
+    """The script on a client of the pool Django's cache writes through (RedisCache: its first
+    server, its pool and OPTIONS; the same for every key), made once per thread and pool:
+    Django's get_client() makes a new redis.Redis per call, and each builds its table of reply
+    parsers, which cost more than the script's call."""
     pool = cache._cache._get_connection_pool(write=True)
     if getattr(_scripts, "pool", None) is not pool:
-        _scripts.script = cache._cache.get_client(key, write=True).register_script(_TAKE_BYTES)
+        _scripts.script = cache._cache._client(connection_pool=pool).register_script(_TAKE_BYTES)
         _scripts.pool = pool
     return _scripts.script
 
@@ -57,7 +58,7 @@ def window_take(key: str, limit: int, window_s: float) -> tuple[bool, float]:
     `window_s` seconds: (True, 0). Otherwise (False, seconds until one leaves the window).
 
     It runs on the server Django's cache writes to."""
-    counted, wait_us = _take_script(key)(
+    counted, wait_us = _take_script()(
         keys=[cache.make_key(f"rate:{key}")], args=[limit, int(window_s * 1_000_000), secrets.token_hex(8)])
     return bool(counted), int(wait_us) / 1_000_000
 

@@ -52,8 +52,9 @@ def _reuse_broker_clients() -> None:
     a worker acknowledges (kombu 5.x, `Channel.conn_or_acquire` -> `_create_client`). Making a
     redis.Redis builds its table of reply parsers (~170 entries), which costs more than the
     LPUSH it is made for. A client is safe to share: each command takes a connection from the
-    client's pool and gives it back. So each channel keeps the one it made, until its pool is
-    replaced (kombu makes a new pool after losing the connection)."""
+    client's pool and gives it back. So each channel keeps the one it made, for as long as it
+    keeps that pool (kombu drops a channel's pools when it closes, after a fork, or when its
+    first PING fails)."""
     from kombu.transport import redis as kombu_redis
 
     original = kombu_redis.Channel._create_client

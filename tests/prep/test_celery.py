@@ -72,16 +72,22 @@ def test_after_a_task_the_database_connection_is_kept_only_if_the_task_succeeded
 
 
 
-def test_publishing_tasks_reuses_the_channels_redis_client(redis_url, monkeypatch):
-    made, make = [], redis.Redis.__init__
-    monkeypatch.setattr(redis.Redis, "__init__", lambda self, *args, **kwargs: made.append(1) or make(self, *args, **kwargs))
+def test_publishing_tasks_reuses_the_channels_redis_client_until_its_pool_is_replaced(redis_url, redis_clients_made):
     queue = f"test-{uuid.uuid4().hex}"
 
-    with app.connection_for_write() as broker:
-        app.send_task("assessments.submission_grade", args=[0], queue=queue, connection=broker)
-        first = len(made)  # the channel's clients
-        for n in range(1, 11):
-            app.send_task("assessments.submission_grade", args=[n], queue=queue, connection=broker)
+    def publish(n):
+        app.send_task("assessments.submission_grade", args=[n], queue=queue, connection=broker)
 
-    assert len(made) == first, "no new client per task"
-    assert redis.Redis.from_url(redis_url).llen(queue) == 11
+    with app.connection_for_write() as broker:
+        publish(0)
+        first = len(redis_clients_made)  # the channel's clients
+        for n in range(1, 11):
+            publish(n)
+        assert len(redis_clients_made) == first, "no new client per task"
+
+        broker.default_channel._disconnect_pools()  # as after a fork
+        publish(11)
+        publish(12)
+        assert len(redis_clients_made) == first + 1, "one client on the new pool"
+
+    assert redis.Redis.from_url(redis_url).llen(queue) == 13
