@@ -15,7 +15,6 @@ redis-server (announcements are published; nothing consumes the queue); bench/lo
 fixture. CPU is this process's (with the sandboxes it started and reaped) and PostgreSQL's."""
 
 import argparse
-import importlib.util
 import os
 import resource
 import sys
@@ -27,16 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # not bench/: its judge.py would shadow the judge package
 
-
-def _bench_web():
-    """bench/web.py as a module: its start_redis and postgres_cpu (and bench/load.py's fixture)."""
-    spec = importlib.util.spec_from_file_location("bench_web", ROOT / "bench" / "web.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-WEB = _bench_web()
+from bench import web as WEB  # noqa: E402,N812 -- its start_redis and postgres_cpu (and bench/load.py's fixture)
 
 
 def main() -> int:

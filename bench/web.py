@@ -30,6 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # not bench/: its judge.py would shadow the judge package
 
+from bench import load as LOAD  # noqa: E402,N812 -- its make_fixture, /proc readers and free_port
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -68,19 +70,6 @@ def start_redis(workdir: Path) -> subprocess.Popen:
         except OSError:
             time.sleep(0.05)
     raise SystemExit("redis-server did not start")
-
-
-def _bench_load():
-    """bench/load.py as a module (its make_fixture, /proc readers and free_port), not bench/ on the path."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("bench_load", ROOT / "bench" / "load.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-LOAD = _bench_load()
 
 
 def postgres_cpu() -> float:
