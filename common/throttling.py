@@ -13,7 +13,6 @@ still hold meanwhile."""
 
 import logging
 import secrets
-import threading
 
 import redis
 from django.core.cache import cache
@@ -38,27 +37,15 @@ return {0, math.max(tonumber(oldest[2]) + window - now_us, 0)}
 """
 
 _TAKE_BYTES = _TAKE.encode()
-_scripts = threading.local()  # this thread's (the cache's connection pool, the script on a client of it)
-
-
-def _take_script():
-    """The script on a client of the pool Django's cache writes through (RedisCache: its first
-    server, its pool and OPTIONS; the same for every key), made once per thread and pool:
-    Django's get_client() makes a new redis.Redis per call, and each builds its table of reply
-    parsers, which cost more than the script's call."""
-    pool = cache._cache._get_connection_pool(write=True)
-    if getattr(_scripts, "pool", None) is not pool:
-        _scripts.script = cache._cache._client(connection_pool=pool).register_script(_TAKE_BYTES)
-        _scripts.pool = pool
-    return _scripts.script
 
 
 def window_take(key: str, limit: int, window_s: float) -> tuple[bool, float]:
     """Count one request in the window `key` if fewer than `limit` were counted in the last
     `window_s` seconds: (True, 0). Otherwise (False, seconds until one leaves the window).
 
-    It runs on the server Django's cache writes to."""
-    counted, wait_us = _take_script()(
+    It runs on the cache's own Redis client (common.cache.RedisCache: its server, pool and
+    OPTIONS), on the server Django writes to."""
+    counted, wait_us = cache._cache.get_client(key, write=True).register_script(_TAKE_BYTES)(
         keys=[cache.make_key(f"rate:{key}")], args=[limit, int(window_s * 1_000_000), secrets.token_hex(8)])
     return bool(counted), int(wait_us) / 1_000_000
 

@@ -227,7 +227,7 @@ CELERY_BROKER_URL = REDIS_URL
 # The cache (rate limits) is shared by every web process: Redis, in its own database number.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "common.cache.RedisCache",  # Django's, keeping one client per pool
         "LOCATION": env.str("CACHE_URL", default=REDIS_URL.rsplit("/", 1)[0] + "/1"),
         "KEY_PREFIX": "prep",
         # A Redis that does not answer fails a cache call within seconds (rate limits then let
