@@ -477,9 +477,6 @@ def run(args, workdir: Path, procs: list) -> int:
     # The judge again, on the machine idle once more: its speed drifts over minutes (see the
     # bursts below), and the latencies it is the limit of were measured over the whole load.
     judge_after = time_judge_quietly(fixture["question"], args, "after the load")
-    judge_times = {key: statistics.median(judge_before[key] + judge_after[key]) for key in judge_before}
-    judge_times["halves"] = {key: (statistics.median(judge_before[key]), statistics.median(judge_after[key]))
-                             for key in judge_before}
     report = check(results, fixture, workdir, load_started, load_ended)
     if args.pg_stats:
         with connections["default"].cursor() as cursor:
@@ -513,7 +510,8 @@ def run(args, workdir: Path, procs: list) -> int:
     graded_by = {label: sum(1 for line in (workdir / f"{label}.log").read_text(errors="replace").splitlines()
                             if "Task assessments.submission_grade[" in line and "] succeeded" in line)
                  for label in ("load-a", "load-b")}
-    return print_report(args, results, report, judge_times, bare, burst, drained_in, dead, graded_by, cpu_load)
+    return print_report(args, results, report, (judge_before, judge_after), bare, burst, drained_in, dead, graded_by,
+                        cpu_load)
 
 
 # --- the fixture: one assessment, N candidates ------------------------------------------------
@@ -765,7 +763,9 @@ def burst_throughput(fixture: dict, procs: list, timeout: float) -> dict:
 
 
 # --- the report -------------------------------------------------------------------------------
-def print_report(args, results, report, judge_times, bare, burst, drained_in, dead, graded_by, cpu) -> int:
+def print_report(args, results, report, judge_samples, bare, burst, drained_in, dead, graded_by, cpu) -> int:
+    before, after = judge_samples  # time_judge's, before the load and after it: the limit is the median of both
+    judge_times = {key: statistics.median(before[key] + after[key]) for key in before}
     requests = results["requests"]
     if not requests:
         print("no requests were made")
@@ -826,11 +826,12 @@ def print_report(args, results, report, judge_times, bare, burst, drained_in, de
                   f"p95 {pct(to_verdict, 95):7.1f} ms;  queued p50 {pct(queued, 50):6.1f} ms "
                   f"p95 {pct(queued, 95):6.1f} ms;"
                   f"  claimed->verdict p50 {pct(judging, 50):6.1f} ms p95 {pct(judging, 95):6.1f} ms")
-        halves = judge_times["halves"]
+        halves = {mode: (statistics.median(before[kind, mode]), statistics.median(after[kind, mode]))
+                  for mode in ("cold", "prewarmed")}
         print(f"  {kind:6s} judge alone in this process (median of {args.judge_runs} before the load and "
-              f"{args.judge_runs} after it): cold {judge_cold:6.1f} ms ({halves[kind, 'cold'][0]:.1f} before, "
-              f"{halves[kind, 'cold'][1]:.1f} after), prewarmed {judge_warm:6.1f} ms "
-              f"({halves[kind, 'prewarmed'][0]:.1f}, {halves[kind, 'prewarmed'][1]:.1f})")
+              f"{args.judge_runs} after it): cold {judge_cold:6.1f} ms ({halves['cold'][0]:.1f} before, "
+              f"{halves['cold'][1]:.1f} after), prewarmed {judge_warm:6.1f} ms "
+              f"({halves['prewarmed'][0]:.1f}, {halves['prewarmed'][1]:.1f})")
     not_seen = sum(1 for s in subs if s["verdict_s"] is None)
     graded_rate = report["graded_in_load"] / window
     print(f"  graded during the load: {report['graded_in_load']} ({graded_rate:.2f} submissions/s); "
