@@ -40,7 +40,8 @@ _lock = threading.Lock()  # guards _clients and _waiters
 
 def _client() -> redis.Redis:
     """This process's client (and pool) for REDIS_URL, made once: a redis.Redis builds its table
-    of reply parsers each time one is made, which cost more than the PUBLISH it was made for."""
+    of reply parsers each time one is made: as much CPU as a whole PING on a kept client
+    (bench/web.py, "Redis calls")."""
     url = settings.REDIS_URL
     client = _clients.get(url)
     if client is None:

@@ -13,7 +13,9 @@ the load bench's assessment and candidates (bench/load.py make_fixture). Each re
 through Django's WSGI handler as gunicorn calls it (every middleware, token authentication, the
 JSON renderer), and is timed as CPU of this process (time.process_time) and of PostgreSQL's
 processes. The limit: a bare DRF view that returns {} through the same stack, with and without
-token authentication. Prints, per request, median CPU ms and its ratio to the limit."""
+token authentication. Prints, per request, median CPU ms and its ratio to the limit; then the
+Redis calls on a Run's path (a rate limit, a cache read, publishing the grading task) and making a
+client, against a PING on a kept client."""
 
 import argparse
 import io
@@ -175,6 +177,40 @@ def profile(work, runs: int, offset: int) -> None:
     stats.sort_stats("cumulative").print_stats(40)
 
 
+def redis_calls(runs: int) -> None:
+    """The Redis calls on a Run's path on their own, against a PING on a kept client: what making a
+    redis.Redis costs, which Django's cache and kombu once did for every call (common/cache.py,
+    prep/celery.py keep one per pool)."""
+    import redis
+    from django.core.cache import cache
+
+    from assessments.tasks import submission_grade
+    from common.throttling import window_take
+
+    kept = redis.Redis.from_url(os.environ["REDIS_URL"])
+    calls = [
+        ("PING on a kept client (the limit)", kept.ping),
+        ("a redis.Redis made on the same pool", lambda: redis.Redis(connection_pool=kept.connection_pool)),
+        ("a rate limit counted (window_take)", lambda: window_take(f"bench-{uuid.uuid4().hex}", 10, 60)),
+        ("a cache read (cache.get)", lambda: cache.get("bench-absent")),
+        ("a grading task published (delay)", lambda: submission_grade.delay(0)),
+    ]
+    results = {}
+    for name, call in calls:
+        for _ in range(5):
+            call()
+        cpu = []
+        for _ in range(runs):
+            began = time.process_time()
+            call()
+            cpu.append((time.process_time() - began) * 1000)
+        results[name] = statistics.median(cpu)
+    limit = results[calls[0][0]]
+    print(f"\n{'Redis call':36s} {'CPU':>9s} {'x limit':>8s}")
+    for name, _ in calls:
+        print(f"{name:36s} {results[name]:7.3f}ms {results[name] / limit:7.1f}x")
+
+
 def run(args, workdir: Path) -> int:
     os.environ.update({"DJANGO_SETTINGS_MODULE": "prep.settings", "PREP_VAR_DIR": str(workdir),
                        "SECRET_KEY": "bench-" + uuid.uuid4().hex, "LOG_LEVEL": "WARNING",
@@ -298,6 +334,7 @@ def run(args, workdir: Path) -> int:
             web, pg = results[name]
             print(f"{name:36s} {web:7.2f}ms {web / limit:7.1f}x {pg:9.2f}ms   (gunicorn's CPU, mean)")
     print("\n(median CPU of this process per request; PostgreSQL: its processes' CPU per request, averaged)")
+    redis_calls(args.runs)
     return 0
 
 

@@ -1,9 +1,9 @@
 """Django's Redis cache, with one redis.Redis per connection pool instead of one per call.
 
 Django's RedisCacheClient.get_client() makes a new redis.Redis for every cache operation, and
-each builds its table of reply parsers (~170 entries): more CPU than the GET, SET or script
-call it is made for, on every request that touches the cache (the rate limits of every Run,
-Submit and sign-in). A client is safe to share: each command takes a connection from its pool
+each builds its table of reply parsers (~170 entries): as much CPU as a whole PING on a kept
+client (bench/web.py, "Redis calls"), on every request that touches the cache (the rate limits
+of every Run, Submit and sign-in). A client is safe to share: each command takes a connection from its pool
 and gives it back."""
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache

@@ -50,8 +50,8 @@ def _reuse_broker_clients() -> None:
     kombu's Redis channel makes a new client for every command it sends outside the worker's
     event loop: each task published (every Run and Submit, from the web process), each message
     a worker acknowledges (kombu 5.x, `Channel.conn_or_acquire` -> `_create_client`). Making a
-    redis.Redis builds its table of reply parsers (~170 entries), which costs more than the
-    LPUSH it is made for. A client is safe to share: each command takes a connection from the
+    redis.Redis builds its table of reply parsers (~170 entries): as much CPU as a whole PING
+    on a kept client (bench/web.py, "Redis calls"). A client is safe to share: each command takes a connection from the
     client's pool and gives it back. So each channel keeps the one it made, for as long as it
     keeps that pool (kombu drops a channel's pools when it closes, after a fork, or when its
     first PING fails)."""
