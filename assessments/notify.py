@@ -95,6 +95,9 @@ def submission_updated(submission_id: int, fields: dict | None = None) -> None:
                        submission_id, exc)
 
 
+NOT_WAITED: dict = {}  # what submission_wait returns when no waiting place was free (compared by identity)
+
+
 def submission_wait(submission_id: int, *, is_finished: Callable[[], bool], timeout_s: float,
                     read_at: float | None = None) -> dict | None:
     """Return once `is_finished()` holds (it reads the database), the submission is announced as
@@ -106,15 +109,15 @@ def submission_wait(submission_id: int, *, is_finished: Callable[[], bool], time
     was missed, and `is_finished()` is not called before waiting.
 
     A web process lets only PREP_LONG_POLL_WAITERS requests wait at once, so that waiting never
-    takes every thread from the other requests: beyond that it returns at once and the page asks
-    again."""
+    takes every thread from the other requests: beyond that it returns NOT_WAITED at once, with
+    nothing read, and the page asks again."""
     size = settings.PREP_LONG_POLL_WAITERS
     if size <= 0:
-        return None
+        return NOT_WAITED
     with _lock:
         waiters = _waiters.setdefault(size, threading.BoundedSemaphore(size))
     if not waiters.acquire(blocking=False):
-        return None
+        return NOT_WAITED
     try:
         return _wait(submission_id, is_finished, time.monotonic() + timeout_s, read_at)
     finally:

@@ -217,12 +217,14 @@ def submission_wait(*, submission: Submission, timeout_s: float, read_at: float 
     When the announcement that ends the wait carries what its commit wrote (a verdict does),
     those fields are set on `submission`, whose other fields do not change once it is queued
     but for the claim's (started_at, claims), which the announcement does not carry. Otherwise
-    the row is read again."""
+    the row is read again. With no waiting place free it is returned as it is, at once."""
     if timeout_s and not submission.is_finished:
         fields = notify.submission_wait(
             submission.pk, timeout_s=timeout_s, read_at=read_at,
             is_finished=lambda: _FINISHED.first(submission.pk, Submission.Status.DONE,
                                                 Submission.Status.ERROR) is not None)
+        if fields is notify.NOT_WAITED:
+            return submission
         if fields is None or not _announced_set(submission, fields):
             row = _ROW.first(submission.pk)
             if row is None:  # deleted meanwhile (with its attempt, say)
