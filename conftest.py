@@ -212,3 +212,39 @@ def redis_clients_made(monkeypatch) -> list:
 
     monkeypatch.setattr(redis.Redis, "__init__", counted)
     return made
+
+
+@pytest.fixture
+def round_trips():
+    """round_trips(): a context manager counting the round trips this thread's default database
+    connection makes in its block (PostgreSQL: the server's ReadyForQuery messages in libpq's
+    trace, one at the end of each answer the client waits for). Read after the block:
+    `with round_trips() as trips: ...`, then `trips.count`."""
+    import contextlib
+    import os
+    import tempfile
+
+    from django.db import connection
+    from psycopg import pq
+
+    class Trips:
+        count = None
+
+    @contextlib.contextmanager
+    def counting():
+        if connection.vendor != "postgresql":
+            pytest.skip("round trips are counted on PostgreSQL")
+        connection.ensure_connection()
+        trips = Trips()
+        with tempfile.NamedTemporaryFile() as trace:
+            pgconn = connection.connection.pgconn
+            pgconn.trace(os.dup(trace.fileno()))  # libpq keeps a stream of its own on the copy
+            pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)  # lines: F or B, length, message, ...
+            try:
+                yield trips
+            finally:
+                pgconn.untrace()  # flushes the stream
+            with open(trace.name) as written:  # the copy moved the shared offset: read afresh
+                trips.count = sum(1 for line in written if line.split("\t")[:3:2] == ["B", "ReadyForQuery"])
+
+    return counting

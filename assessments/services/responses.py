@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from assessments.models import Attempt, CodeSpec, Question, Response, Submission
-from common.db import Compiled, CompiledUpdate, loaded
+from common.db import Compiled, CompiledUpdate, loaded, pipelined
 from common.exceptions import ApplicationError, Conflict, NotFound
 
 MAX_SOURCE_BYTES = 64 * 1024
@@ -179,12 +179,19 @@ def response_lock_open(*, attempt_id: int, question_id: int, candidate: User | N
     answer_clean sees it. Two statements compiled once per thread; fields not read stay deferred.
 
     With `count_pending`, the response's `pending` is the attempt's runs and submissions not
-    graded yet, counted by the same read."""
-    _refuse_unless_open(attempt_id, _OPEN_ATTEMPT.first(attempt_id), candidate)
-    if count_pending:
-        row = _OPEN_RESPONSE_PENDING.first(attempt_id, question_id, Submission.Status.QUEUED, Submission.Status.RUNNING)
-    else:
-        row = _OPEN_RESPONSE.first(attempt_id, question_id)
+    graded yet, counted by the same read.
+
+    The lock and the read travel together (one round trip on PostgreSQL; the server runs the
+    read once the lock is held): the read of an attempt that turns out closed goes unused."""
+    with pipelined() as batch:
+        attempt = batch.first(_OPEN_ATTEMPT, attempt_id)
+        if count_pending:
+            read = batch.first(_OPEN_RESPONSE_PENDING, attempt_id, question_id, Submission.Status.QUEUED,
+                               Submission.Status.RUNNING)
+        else:
+            read = batch.first(_OPEN_RESPONSE, attempt_id, question_id)
+    _refuse_unless_open(attempt_id, attempt.value, candidate)
+    row = read.value
     if row is None:
         raise NotFound("This question is not part of the attempt.")
     response_id, answer, updated_at, kind, code_id, style, language, other_languages = row[:len(_OPEN_RESPONSE_FIELDS)]

@@ -9,7 +9,7 @@ from assessments import notify
 from assessments.models import Attempt, CodeSpec, Question, Response, Submission
 from assessments.services.attempts import attempt_finalize_if_ready, attempt_rescore, submission_points
 from assessments.services.responses import answer_clean, response_answer_set, response_lock_open
-from common.db import Compiled, CompiledUpdate, loaded
+from common.db import Compiled, CompiledUpdate, loaded, pipelined, pipelined_transaction
 from common.exceptions import ApplicationError
 
 # A candidate cannot flood the grading queue: further runs wait until earlier ones finish.
@@ -112,10 +112,14 @@ _RESPONSE_SCORE = CompiledUpdate(lambda response_id: Response.objects.filter(pk=
 
 
 def submission_claim(*, submission_id: int) -> Submission | None:
-    """Take a queued submission for grading. None when another worker has it or it is gone."""
-    claimed = _CLAIM.run(submission_id, Submission.Status.QUEUED, status=Submission.Status.RUNNING,
-                         started_at=timezone.now())
-    row = _CLAIMED.first(submission_id) if claimed else None
+    """Take a queued submission for grading. None when another worker has it or it is gone.
+    The claim and the read of what to run travel together (one round trip on PostgreSQL): a
+    read after a claim that failed is not used."""
+    with pipelined() as batch:
+        claimed = batch.run(_CLAIM, submission_id, Submission.Status.QUEUED, status=Submission.Status.RUNNING,
+                            started_at=timezone.now())
+        read = batch.first(_CLAIMED, submission_id)
+    row = read.value if claimed.value else None
     if row is None:
         return None
     values = dict(zip(_CLAIMED_SUBMISSION, row))
@@ -139,33 +143,55 @@ def submission_complete(*, submission: Submission, result: dict) -> bool:
     still holds that code and nobody reviewed it.
 
     A Run's verdict is one UPDATE, committed on its own. A Submit's takes the attempt's lock as
-    well, in the same transaction: the round trips are what a grading waits on."""
+    well, in the same transaction, pipelined: the verdict and the lock in one round trip, the
+    score with the COMMIT in another (PostgreSQL; the round trips are what a grading waits on)."""
     score = min(max(float(result["score"]), 0.0), 1.0)
     if submission.kind != Submission.Kind.SUBMIT:
         return _verdict_write(submission_id=submission.pk, result=result, score=score, now=timezone.now())
-    with transaction.atomic():
-        now = timezone.now()
-        if not _verdict_write(submission_id=submission.pk, result=result, score=score, now=now):
-            return False
-        state, response_id, answer, max_score, reviewed_by_id = _SCORED_RESPONSE_LOCKED.first(
-            submission.attempt_id, submission.question_id)
-        if answer.get("source") == submission.source and reviewed_by_id is None:
-            _RESPONSE_SCORE.run(response_id, score=submission_points(max_score=max_score, score=score),
-                                graded_at=now, updated_at=now)
-            if state != Attempt.State.IN_PROGRESS:  # a Submit that finished after the hand-in
-                attempt = Attempt.objects.get(pk=submission.attempt_id)  # locked above
-                if state == Attempt.State.GRADED:
-                    attempt_rescore(attempt=attempt)
-                else:
-                    attempt_finalize_if_ready(attempt=attempt)
+    try:
+        with pipelined_transaction() as batch:
+            return _submit_record(batch, submission=submission, result=result, score=score)
+    except _HandedIn:  # rolled back: again with the ORM, which a pipeline does not allow
+        with transaction.atomic(), pipelined_transaction() as batch:
+            return _submit_record(batch, submission=submission, result=result, score=score)
+
+
+class _HandedIn(Exception):
+    """A Submit graded after its attempt was handed in: the attempt's totals need the ORM."""
+
+
+def _submit_record(batch, *, submission: Submission, result: dict, score: float) -> bool:
+    now = timezone.now()
+    written = _verdict_write(submission_id=submission.pk, result=result, score=score, now=now, batch=batch)
+    locked = batch.first(_SCORED_RESPONSE_LOCKED, submission.attempt_id, submission.question_id)
+    batch.sync()
+    if not written.value:
+        return False
+    state, response_id, answer, max_score, reviewed_by_id = locked.value
+    if answer.get("source") == submission.source and reviewed_by_id is None:
+        batch.run(_RESPONSE_SCORE, response_id, score=submission_points(max_score=max_score, score=score),
+                  graded_at=now, updated_at=now)
+        if state != Attempt.State.IN_PROGRESS:  # a Submit that finished after the hand-in
+            if not batch.orm_allowed:
+                raise _HandedIn
+            attempt = Attempt.objects.get(pk=submission.attempt_id)  # locked above
+            if state == Attempt.State.GRADED:
+                attempt_rescore(attempt=attempt)
+            else:
+                attempt_finalize_if_ready(attempt=attempt)
     return True
 
 
-def _verdict_write(*, submission_id: int, result: dict, score: float, now) -> bool:
+def _verdict_write(*, submission_id: int, result: dict, score: float, now, batch=None):
     """The verdict on the running row, announced with what it wrote once committed (a waiting
-    request answers with it, without reading the row); False if this worker's claim is gone."""
+    request answers with it, without reading the row). Whether this worker's claim still held:
+    a bool, or in `batch` (a TransactionPipeline) a Result of the rows written."""
     verdict = {"status": Submission.Status.DONE, "verdict": result["verdict"], "score": score, "results": result,
                "finished_at": now, "error": ""}
+    if batch is not None:
+        written = batch.run(_VERDICT, submission_id, Submission.Status.RUNNING, **verdict)
+        batch.on_commit(lambda: written.value and notify.submission_updated(submission_id, verdict))
+        return written
     written = _VERDICT.run(submission_id, Submission.Status.RUNNING, **verdict)
     if written:
         _announce(submission_id, verdict)

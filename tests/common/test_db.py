@@ -10,7 +10,7 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from assessments.models import Question
-from common.db import Compiled, CompiledUpdate, loaded
+from common.db import Compiled, CompiledUpdate, loaded, pipelined, pipelined_transaction
 from tests.assessments.factories import QuestionFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -203,3 +203,116 @@ def test_a_loaded_instance_carries_the_related_objects_given_without_reading_the
     with CaptureQueriesContext(connection) as queries:
         assert partial.code.function_name == "f"
     assert queries.captured_queries == []
+
+
+# --- statements sent together ---------------------------------------------------------------
+
+RENAME = CompiledUpdate(lambda slug: Question.objects.filter(slug=slug), "<slug>", fields=("title",))
+TITLE_OF = Compiled(lambda slug: Question.objects.filter(slug=slug).values_list("title"), "<slug>")
+
+
+def test_pipelined_statements_answer_what_each_would_answer_alone():
+    first = QuestionFactory(slug="first", points=2, hints=["look at a"])
+
+    with pipelined() as batch:
+        changed = batch.run(RENAME, "first", title="New")
+        missing = batch.run(RENAME, "nobody", title="New")
+        found = batch.first(BY_SLUG, "first", 1)
+        rows = batch.rows(BY_SLUG, "first", 1)
+        title = batch.first(TITLE_OF, "first")
+
+    assert (changed.value, missing.value) == (1, 0)
+    assert found.value == Question.objects.values_list("id", "slug", "created_at", "hints").get(pk=first.pk)
+    assert rows.value == [found.value]
+    assert title.value == ("New",)  # statements run in order: the read sees the update before it
+
+
+def test_a_pipelined_answer_is_not_read_before_its_statements_are_answered():
+    QuestionFactory(slug="first")
+    with pipelined() as batch:
+        title = batch.first(TITLE_OF, "first")
+        if connection.vendor == "postgresql":
+            with pytest.raises(RuntimeError, match="after sync"):
+                title.value
+            batch.sync()
+        assert title.value is not None
+
+
+def test_statements_pipelined_outside_a_transaction_take_one_round_trip(round_trips):
+    QuestionFactory(slug="first")
+    with round_trips() as trips, pipelined() as batch:
+        changed = batch.run(RENAME, "first", title="New")
+        title = batch.first(TITLE_OF, "first")
+    assert trips.count == 1
+    assert (changed.value, title.value) == (1, ("New",))
+
+
+def test_a_pipelined_transaction_is_two_round_trips_a_read_under_a_lock_and_the_writes_with_the_commit(round_trips):
+    QuestionFactory(slug="first", title="Old")
+    LOCKED = Compiled(lambda slug: Question.objects.select_for_update().filter(slug=slug).values_list("title"), "<slug>")
+    with round_trips() as trips, pipelined_transaction() as batch:
+        title = batch.first(LOCKED, "first")
+        batch.sync()
+        batch.run(RENAME, "first", title=title.value[0] + " and new")
+    assert trips.count == 2
+    assert Question.objects.get(slug="first").title == "Old and new"
+
+
+def test_a_pipelined_transaction_that_raises_writes_nothing_and_leaves_the_connection_usable():
+    QuestionFactory(slug="first", title="Old")
+    committed = []
+    with pytest.raises(ZeroDivisionError):
+        with pipelined_transaction() as batch:
+            batch.run(RENAME, "first", title="New")
+            batch.on_commit(lambda: committed.append(1))
+            batch.sync()
+            1 / 0
+    assert Question.objects.get(slug="first").title == "Old"
+    assert committed == []
+    assert connection.get_autocommit() and not connection.in_atomic_block
+
+
+def test_a_failed_statement_in_a_pipelined_transaction_raises_djangos_error_and_rolls_back_the_rest():
+    QuestionFactory(slug="first", title="Old")
+    QuestionFactory(slug="second", title="Also old")
+    with pytest.raises(IntegrityError):
+        with pipelined_transaction() as batch:
+            batch.run(RENAME, "second", title="New")
+            batch.run(RENAME, "first", title=None)  # NOT NULL
+    assert list(Question.objects.order_by("slug").values_list("title", flat=True)) == ["Old", "Also old"]
+    assert TITLE_OF.first("second") == ("Also old",)  # the connection goes on
+
+
+def test_a_pipelined_transaction_runs_its_callbacks_once_committed():
+    QuestionFactory(slug="first", title="Old")
+    seen = []
+    with pipelined_transaction() as batch:
+        batch.run(RENAME, "first", title="New")
+        batch.on_commit(lambda: seen.append(TITLE_OF.first("first")))
+        assert seen == []
+    assert seen == [("New",)]
+
+
+def test_inside_an_atomic_block_a_pipelined_transaction_is_a_savepoint_whose_statements_run_at_once():
+    QuestionFactory(slug="first", title="Old")
+    with transaction.atomic():
+        with pipelined_transaction() as batch:
+            assert batch.orm_allowed
+            assert batch.run(RENAME, "first", title="New").value == 1
+            assert Question.objects.get(slug="first").title == "New"  # the ORM may run here
+        transaction.set_rollback(True)
+    assert Question.objects.get(slug="first").title == "Old"
+
+
+def test_the_orm_cannot_open_a_transaction_inside_a_pipelined_one_on_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("elsewhere a pipelined transaction is transaction.atomic()")
+    QuestionFactory(slug="first", title="Old")
+    with pytest.raises(Exception):
+        with pipelined_transaction() as batch:
+            assert not batch.orm_allowed
+            batch.run(RENAME, "first", title="New")
+            batch.sync()
+            with transaction.atomic():
+                pass
+    assert Question.objects.get(slug="first").title == "Old"
