@@ -1,5 +1,6 @@
 """Celery tasks: thin, named, take ids, call services. The only bridge to the judge."""
 
+import contextlib
 import logging
 import time
 from pathlib import Path
@@ -31,6 +32,14 @@ def submission_grade(submission_id: int) -> None:
     if submission is None:
         return  # graded, being graded by another worker, or deleted
     judge_input = selectors.submission_judge_input(submission=submission)
+    # A function's tests run in one sandbox: its upkeep waits until the verdict is recorded.
+    one_run = judge_input["style"] == "function" and "custom_input" not in judge_input
+    with judge.upkeep_deferred() if one_run else contextlib.nullcontext():
+        _judge_and_record(submission, judge_input)
+
+
+def _judge_and_record(submission, judge_input: dict) -> None:
+    submission_id = submission.pk
     try:
         result = judge_call(judge_input, on_test=_progress_reporter(submission_id, judge_input))()
         # A custom input needs code that builds: after a compile error the message says it all.

@@ -3,7 +3,7 @@ library only, no Django. `assessments/tasks.py` is its only caller in the web ap
 
 from judge.errors import JudgeError, SandboxUnavailable
 from judge.python_function import judge_python_function
-from judge.sandbox import sandbox_problems, set_prewarm, sweep_free_slots
+from judge.sandbox import sandbox_problems, set_prewarm, sweep_free_slots, upkeep_deferred
 from judge.types import FunctionSpec, FunctionTest, JudgeResult, Limits, TestResult, Verdict
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "sandbox_problems",
     "set_prewarm",
     "sweep_free_slots",
+    "upkeep_deferred",
 ]
 
 # stdin/stdout programs, output checkers and Kattis problem packages.

@@ -23,7 +23,7 @@ The host never opens a path inside the sandbox: everything comes back through pi
 from judge.sandbox.host import sandbox_problems
 from judge.sandbox.limits import ChannelSink, RunMeter, RunOutcome, SandboxLimits
 from judge.sandbox.processes import pids_of_uid
-from judge.sandbox.run import discard_warm, run_in_sandbox, set_prewarm
+from judge.sandbox.run import discard_warm, run_in_sandbox, set_prewarm, upkeep_deferred
 from judge.sandbox.slots import LOCK_DIR, SLOT_COUNT, UID_BASE, stray_processes, sweep_free_slots
 from judge.sandbox.tools import PYTHON
 
@@ -43,4 +43,5 @@ __all__ = [
     "sandbox_problems",
     "stray_processes",
     "sweep_free_slots",
+    "upkeep_deferred",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import logging
 import math
@@ -112,6 +113,7 @@ def run_in_sandbox(
     binds is started while this one runs, so that a later identical call finds its sandbox
     and interpreter already up and waiting for input: each sandbox still serves one run only."""
     become_subreaper()
+    _upkeep_release_if_held_before_another_run()
     key = (tuple(argv), limits, tuple(ro_binds), channel is not None)
     launched = _take_warm(key)
     if launched is None:
@@ -170,7 +172,45 @@ _keeper: list[threading.Thread] = []
 _keeper_lock = threading.Lock()
 
 
+# Upkeep deferred by the thread that judges (upkeep_deferred): None when not deferring, else the
+# jobs held so far and the runs started in the block.
+_deferred = threading.local()
+
+
+@contextlib.contextmanager
+def upkeep_deferred():
+    """Around a judging that runs one sandbox, when the caller has more work on the candidate's
+    wait once the run is over (recording the verdict): the upkeep that prewarming does beside a
+    run (starting the next sandbox, sweeping the finished one) starts at the end of the block,
+    not during the run and what follows it, where it competed with both for the CPU and the
+    GIL. A second run in the block releases what is held at once and defers nothing more, so a
+    judge of many runs (a program's tests) keeps its sandboxes warmed during the runs, all but
+    the second."""
+    _deferred.jobs, _deferred.runs = [], 0
+    try:
+        yield
+    finally:
+        _upkeep_release()
+
+
+def _upkeep_release() -> None:
+    jobs, _deferred.jobs = getattr(_deferred, "jobs", None), None
+    for job in reversed(jobs or ()):  # the sweep first: it frees the slot the next sandbox may need
+        _in_background(job)
+
+
+def _upkeep_release_if_held_before_another_run() -> None:
+    if getattr(_deferred, "jobs", None) is not None:
+        _deferred.runs += 1
+        if _deferred.runs > 1:
+            _upkeep_release()
+
+
 def _in_background(job: Callable[[], None]) -> None:
+    held = getattr(_deferred, "jobs", None)
+    if held is not None:
+        held.append(job)
+        return
     with _keeper_lock:
         if not _keeper or not _keeper[0].is_alive():
             thread = threading.Thread(target=_keep, name="judge-sandbox-keeper", daemon=True)

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from judge import FunctionSpec, FunctionTest, Limits, judge_python_function
-from judge.sandbox import PYTHON, SandboxLimits, run_in_sandbox, set_prewarm
+from judge.sandbox import PYTHON, SandboxLimits, run_in_sandbox, set_prewarm, upkeep_deferred
 from judge.sandbox.run import _drain, _warm
 
 pytestmark = pytest.mark.usefixtures("sandbox_ready")
@@ -68,3 +68,27 @@ def test_a_function_question_judged_with_prewarm_is_graded_the_same(prewarm):
     assert [r.verdict.value for r in results] == ["WA"] * 3
     assert [[t.verdict.value for t in r.tests] for r in results] == [["AC", "AC", "WA"]] * 3
     assert all(r.score == pytest.approx(2 / 3) for r in results)
+
+
+def test_with_upkeep_deferred_nothing_is_started_beside_the_run_and_the_next_box_waits_once_the_block_ends(prewarm):
+    argv = python("import sys; print(sys.stdin.read())")
+    run_in_sandbox(argv, stdin=b"warm it", limits=LIMITS)  # the box this block's run takes
+    _drain()
+    assert len(_warm) == 1
+
+    with upkeep_deferred():
+        assert run_in_sandbox(argv, stdin=b"in the block", limits=LIMITS).stdout == b"in the block\n"
+        _drain()
+        assert not _warm  # neither the next box started nor this run swept yet
+    _drain()
+    assert len(_warm) == 1
+    assert run_in_sandbox(argv, stdin=b"after", limits=LIMITS).stdout == b"after\n"
+
+
+def test_a_second_run_in_the_block_releases_the_upkeep_and_defers_nothing_more(prewarm):
+    argv = python("import sys; print(sys.stdin.read())")
+    with upkeep_deferred():
+        outcomes = [run_in_sandbox(argv, stdin=f"run {i}".encode(), limits=LIMITS) for i in range(3)]
+        _drain()
+        assert len(_warm) == 1  # warmed beside the later runs, as without the block
+    assert [o.stdout for o in outcomes] == [b"run 0\n", b"run 1\n", b"run 2\n"]
