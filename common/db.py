@@ -8,7 +8,7 @@ from typing import Callable, Iterator, NamedTuple
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections, transaction
 from django.db.models import Expression, QuerySet
-from django.db.models.sql import UpdateQuery
+from django.db.models.sql import InsertQuery, UpdateQuery
 
 logger = logging.getLogger(__name__)
 
@@ -170,6 +170,8 @@ def _rowcount(cursor) -> int:
 def _run_now(connection, bound: _Bound | None, nothing):
     if bound is None:  # a filter that can match nothing: no statement
         return nothing
+    if _pipelining(connection):
+        raise RuntimeError("inside a pipelined block, statements go through its Pipeline")
     with transaction.mark_for_rollback_on_error(connection.alias), connection.cursor() as cursor:
         cursor.execute(bound.sql, bound.params)
         return bound.fetch(cursor)
@@ -210,6 +212,7 @@ class Pipeline:
     def __init__(self, connection, pipeline=None):
         self._connection, self._pipeline = connection, pipeline
         self._waiting: list[tuple[Result, object, Callable]] = []
+        self._sending = False
 
     @property
     def orm_allowed(self) -> bool:
@@ -228,16 +231,49 @@ class Pipeline:
     def run(self, statement: CompiledUpdate, *args, **values) -> Result:
         return self._send(statement._bound(self._connection.alias, args, values), 0)
 
+    def insert(self, instance) -> Result:
+        """INSERT an unsaved instance as save() would (defaults and pre_save hooks such as
+        auto_now applied), without the save signals: for models no receiver listens to. Its
+        primary key is the Result, and is set on the instance once answered."""
+        if self._pipeline is None:
+            instance.save(force_insert=True, using=self._connection.alias)
+            return Result()._set(instance.pk)
+        meta = instance._meta
+        query = InsertQuery(type(instance))
+        query.insert_values([f for f in meta.local_concrete_fields if f is not meta.auto_field and not f.generated],
+                            [instance])
+        compiler = query.get_compiler(using=self._connection.alias)
+        compiler.returning_fields = [meta.pk]
+        [(sql, params)] = compiler.as_sql()
+
+        def fetch(cursor):
+            instance.pk = cursor.fetchone()[0]
+            instance._state.adding, instance._state.db = False, self._connection.alias
+            return instance.pk
+
+        return self._send(_Bound(sql, list(params), fetch), None)
+
     def _send(self, bound: _Bound | None, nothing) -> Result:
         if bound is None:
             return Result()._set(nothing)
         if self._pipeline is None:
             return Result()._set(_run_now(self._connection, bound, nothing))
         result, cursor = Result(), self._connection.cursor()
-        with transaction.mark_for_rollback_on_error(self._connection.alias):
-            cursor.execute(bound.sql, bound.params)
+        self._sending = True
+        try:
+            with transaction.mark_for_rollback_on_error(self._connection.alias):
+                cursor.execute(bound.sql, bound.params)
+        finally:
+            self._sending = False
         self._waiting.append((result, cursor, bound.fetch))
         return result
+
+    def _refuse_others(self, execute, sql, params, many, context):
+        """An execute_wrapper for the block: the ORM reads a statement's answer as soon as it sends
+        it (an UPDATE's row count, say), which pipeline mode does not give, so it may not run here."""
+        if not self._sending:
+            raise RuntimeError("the ORM cannot run inside a pipelined block: only its Pipeline's statements can")
+        return execute(sql, params, many, context)
 
     def sync(self) -> None:
         """Send what is queued and wait for every answer (one round trip)."""
@@ -256,6 +292,12 @@ class Pipeline:
 
 def _pipelines(connection) -> bool:
     return connection.vendor == "postgresql" and psycopg_pipeline_supported()
+
+
+def _pipelining(connection) -> bool:
+    """Whether the connection is in pipeline mode now (a pipelined block is running)."""
+    return connection.vendor == "postgresql" and connection.connection is not None and bool(
+        connection.connection.pgconn.pipeline_status)
 
 
 def psycopg_pipeline_supported() -> bool:
@@ -279,7 +321,8 @@ def pipelined(using: str = "default") -> Iterator[Pipeline]:
         connection.ensure_connection()
         with connection.connection.pipeline() as psycopg_pipeline:  # its end sends Sync, waits for every answer
             batch = Pipeline(connection, psycopg_pipeline)
-            yield batch
+            with connection.execute_wrapper(batch._refuse_others):
+                yield batch
     batch._collect()
 
 
@@ -290,6 +333,9 @@ class TransactionPipeline(Pipeline):
     def __init__(self, connection, pipeline=None):
         super().__init__(connection, pipeline)
         self._callbacks: list[Callable[[], None]] = []
+
+    def _statement(self, sql: str) -> None:
+        self._send(_Bound(sql, [], lambda cursor: None), None)
 
     def on_commit(self, fn: Callable[[], None]) -> None:
         if self._pipeline is None:
@@ -316,11 +362,10 @@ def pipelined_transaction(using: str = "default") -> Iterator[TransactionPipelin
             connection.ensure_connection()
             with connection.connection.pipeline() as psycopg_pipeline:
                 batch = TransactionPipeline(connection, psycopg_pipeline)
-                with connection.cursor() as cursor:
-                    cursor.execute("BEGIN")
-                yield batch
-                with connection.cursor() as cursor:
-                    cursor.execute("COMMIT")
+                with connection.execute_wrapper(batch._refuse_others):
+                    batch._statement("BEGIN")
+                    yield batch
+                    batch._statement("COMMIT")
         batch._collect()
     except BaseException:
         _rollback_quietly(connection)

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from assessments.models import Attempt, CodeSpec, Question, Response, Submission
-from common.db import Compiled, CompiledUpdate, loaded, pipelined
+from common.db import Compiled, CompiledUpdate, Pipeline, loaded, pipelined
 from common.exceptions import ApplicationError, Conflict, NotFound
 
 MAX_SOURCE_BYTES = 64 * 1024
@@ -173,7 +173,7 @@ _OPEN_RESPONSE_PENDING = Compiled(
 
 
 def response_lock_open(*, attempt_id: int, question_id: int, candidate: User | None = None,
-                       count_pending: bool = False) -> Response:
+                       count_pending: bool = False, batch: Pipeline | None = None) -> Response:
     """attempt_lock_open for the hottest writes (autosave, Run, Submit): the same lock and
     checks, then the response, read once the lock is held (so the latest), with its question as
     answer_clean sees it. Two statements compiled once per thread; fields not read stay deferred.
@@ -182,14 +182,21 @@ def response_lock_open(*, attempt_id: int, question_id: int, candidate: User | N
     graded yet, counted by the same read.
 
     The lock and the read travel together (one round trip on PostgreSQL; the server runs the
-    read once the lock is held): the read of an attempt that turns out closed goes unused."""
-    with pipelined() as batch:
+    read once the lock is held), in `batch` if given (synced here), else in a pipeline of their
+    own: the read of an attempt that turns out closed goes unused."""
+    def lock_and_read(batch: Pipeline):
         attempt = batch.first(_OPEN_ATTEMPT, attempt_id)
         if count_pending:
-            read = batch.first(_OPEN_RESPONSE_PENDING, attempt_id, question_id, Submission.Status.QUEUED,
-                               Submission.Status.RUNNING)
-        else:
-            read = batch.first(_OPEN_RESPONSE, attempt_id, question_id)
+            return attempt, batch.first(_OPEN_RESPONSE_PENDING, attempt_id, question_id, Submission.Status.QUEUED,
+                                        Submission.Status.RUNNING)
+        return attempt, batch.first(_OPEN_RESPONSE, attempt_id, question_id)
+
+    if batch is None:
+        with pipelined() as own:  # answered at its end
+            attempt, read = lock_and_read(own)
+    else:
+        attempt, read = lock_and_read(batch)
+        batch.sync()
     _refuse_unless_open(attempt_id, attempt.value, candidate)
     row = read.value
     if row is None:
@@ -209,11 +216,16 @@ _ANSWER = CompiledUpdate(lambda response_id: Response.objects.filter(pk=response
                          fields=("answer", "score", "graded_at", "updated_at"))
 
 
-def response_answer_set(*, response: Response, answer: dict) -> None:
-    """Store a changed answer (graded afresh); an unchanged one is left as it is, score and all."""
+def response_answer_set(*, response: Response, answer: dict, batch: Pipeline | None = None) -> None:
+    """Store a changed answer (graded afresh), in `batch` if given; an unchanged one is left as
+    it is, score and all."""
     if answer != response.answer:
         response.answer, response.updated_at = answer, timezone.now()
-        _ANSWER.run(response.pk, answer=answer, score=None, graded_at=None, updated_at=response.updated_at)
+        values = {"answer": answer, "score": None, "graded_at": None, "updated_at": response.updated_at}
+        if batch is None:
+            _ANSWER.run(response.pk, **values)
+        else:
+            batch.run(_ANSWER, response.pk, **values)
 
 
 @transaction.atomic

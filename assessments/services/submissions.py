@@ -54,37 +54,46 @@ def submission_enqueue(*, submission: Submission) -> None:
 
 
 def _grade_after_commit(submission_id: int) -> None:
+    transaction.on_commit(lambda: _grade(submission_id), robust=True)
+
+
+def _grade(submission_id: int) -> None:
     from assessments.tasks import submission_grade
 
-    transaction.on_commit(lambda: submission_grade.delay(submission_id), robust=True)
+    submission_grade.delay(submission_id)
 
 
-@transaction.atomic
 def submission_create(
     *, attempt_id: int, question_id: int, kind: str, answer: dict, custom_input: str = "", candidate: User | None = None
 ) -> Submission:
     """Run code on the sample tests (kind=run), and on the candidate's own input if given, or
-    submit it for grading on all tests (kind=submit). With `candidate`, only their own attempt."""
-    response = response_lock_open(attempt_id=attempt_id, question_id=question_id, candidate=candidate,
-                                  count_pending=True)
-    question = response.question
-    if question.kind != Question.Kind.CODE:
-        raise ApplicationError("Only code questions can be run or submitted.")
-    cleaned = answer_clean(question=question, answer=answer)
-    if not cleaned["source"].strip():
-        raise ApplicationError("Write some code first.")
-    custom_input = custom_input_clean(question=question, kind=kind, text=custom_input)
-    if response.pending >= MAX_PENDING_PER_ATTEMPT:
-        raise ApplicationError(
-            "Earlier runs are still being graded; try again in a moment.", {"pending": response.pending}, status=429
+    submit it for grading on all tests (kind=submit). With `candidate`, only their own attempt.
+
+    One transaction, pipelined (PostgreSQL): the attempt's lock and the response's read in one
+    round trip, the answer, the new row and the COMMIT in another. Grading is queued once
+    committed."""
+    with pipelined_transaction() as batch:
+        response = response_lock_open(attempt_id=attempt_id, question_id=question_id, candidate=candidate,
+                                      count_pending=True, batch=batch)
+        question = response.question
+        if question.kind != Question.Kind.CODE:
+            raise ApplicationError("Only code questions can be run or submitted.")
+        cleaned = answer_clean(question=question, answer=answer)
+        if not cleaned["source"].strip():
+            raise ApplicationError("Write some code first.")
+        custom_input = custom_input_clean(question=question, kind=kind, text=custom_input)
+        if response.pending >= MAX_PENDING_PER_ATTEMPT:
+            raise ApplicationError(
+                "Earlier runs are still being graded; try again in a moment.", {"pending": response.pending}, status=429
+            )
+        if kind == Submission.Kind.SUBMIT:
+            response_answer_set(response=response, answer=cleaned, batch=batch)
+        submission = Submission(
+            attempt_id=attempt_id, question=question, kind=kind, language=cleaned["language"], source=cleaned["source"],
+            custom_input=custom_input, enqueued_at=timezone.now(),  # stamped here: no UPDATE as submission_enqueue does
         )
-    if kind == Submission.Kind.SUBMIT:
-        response_answer_set(response=response, answer=cleaned)
-    submission = Submission.objects.create(
-        attempt_id=attempt_id, question=question, kind=kind, language=cleaned["language"], source=cleaned["source"],
-        custom_input=custom_input, enqueued_at=timezone.now(),  # stamped here: no UPDATE as submission_enqueue does
-    )
-    _grade_after_commit(submission.pk)
+        batch.insert(submission)
+        batch.on_commit(lambda: _grade(submission.pk))
     return submission
 
 

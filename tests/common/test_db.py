@@ -316,3 +316,26 @@ def test_the_orm_cannot_open_a_transaction_inside_a_pipelined_one_on_postgresql(
             with transaction.atomic():
                 pass
     assert Question.objects.get(slug="first").title == "Old"
+
+
+def test_the_orm_cannot_run_inside_a_pipelined_block_on_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("elsewhere a pipelined block runs its statements at once, the ORM's too")
+    QuestionFactory(slug="first", title="Old")
+    with pytest.raises(RuntimeError, match="cannot run inside a pipelined block"):
+        with pipelined_transaction() as batch:
+            batch.run(RENAME, "first", title="New")
+            Question.objects.filter(slug="first").update(title="Newer")  # its row count would not be known
+    with pytest.raises(RuntimeError, match="go through its Pipeline"):
+        with pipelined():
+            RENAME.run("first", title="New")
+    assert Question.objects.get(slug="first").title == "Old"
+
+
+def test_an_insert_in_a_pipelined_transaction_is_what_save_would_store():
+    with pipelined_transaction() as batch:
+        question = QuestionFactory.build(slug="inserted", hints=["a"])
+        inserted = batch.insert(question)
+    assert question.pk == inserted.value and not question._state.adding
+    stored = Question.objects.get(pk=question.pk)
+    assert (stored.slug, stored.hints, stored.created_at) == ("inserted", ["a"], question.created_at)

@@ -6,7 +6,8 @@ rows no broker message points at (the test's worker would take them), so only th
 import pytest
 
 from assessments.models import Attempt, Response, Submission
-from assessments.services import attempt_submit, response_save, submission_claim, submission_complete
+from assessments.services import attempt_submit, response_save, submission_claim, submission_complete, submission_create
+from common.exceptions import ApplicationError
 from tests.assessments.factories import SQUARE_SOLUTION
 from tests.assessments.services.test_submissions import RESULT_AC, RESULT_HALF, attempt_and_question  # noqa: F401
 
@@ -77,3 +78,22 @@ def test_a_submit_graded_after_the_hand_in_grades_the_attempt(attempt_and_questi
     assert submission_complete(submission=submission_claim(submission_id=submission.id), result=RESULT_AC)
     attempt.refresh_from_db()
     assert (attempt.state, attempt.score) == (Attempt.State.GRADED, question.points)
+
+
+def test_a_submit_is_stored_in_two_round_trips_and_queued_once_committed(attempt_and_question, round_trips):
+    attempt, question = attempt_and_question
+    with round_trips() as trips:
+        submission = submission_create(attempt_id=attempt.id, question_id=question.id, kind="submit",
+                                       answer={"language": "python", "source": SQUARE_SOLUTION})
+    assert trips.count == 2  # BEGIN, the lock and the read; the answer, the row and COMMIT
+    stored = Submission.objects.get(pk=submission.pk)
+    assert (stored.kind, stored.source, stored.enqueued_at is not None) == ("submit", SQUARE_SOLUTION, True)
+    assert Response.objects.get(attempt=attempt, question=question).answer["source"] == SQUARE_SOLUTION
+
+
+def test_a_refused_run_stores_nothing_and_leaves_the_connection_usable(attempt_and_question):
+    attempt, question = attempt_and_question
+    with pytest.raises(ApplicationError, match="Write some code first"):
+        submission_create(attempt_id=attempt.id, question_id=question.id, kind="run", answer={"source": "  "})
+    assert not Submission.objects.exists()
+    assert Response.objects.get(attempt=attempt, question=question).answer in ({}, None)
