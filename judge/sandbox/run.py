@@ -125,7 +125,7 @@ def run_in_sandbox(
             raise
     prewarm = _prewarm["on"]
     if prewarm:
-        _in_background(lambda: _start_warm(key))
+        _warm_soon(key)
     try:
         outcome = _finish(launched, stdin=stdin, channel=channel)
     except BaseException:
@@ -144,7 +144,9 @@ def run_in_sandbox(
 
 _prewarm = {"on": False, "max": 2}
 _warm: dict[tuple, "_Launched"] = {}
+_starting: dict[tuple, threading.Event] = {}  # boxes asked of the keeper, not up yet (set when done or given up)
 _warm_lock = threading.Lock()
+_WARM_WAIT_S = 2.0  # how long a run waits for a box being started for it before starting its own
 
 
 def set_prewarm(on: bool, *, max_waiting: int = 2) -> None:
@@ -195,7 +197,7 @@ def upkeep_deferred():
 
 def _upkeep_release() -> None:
     jobs, _deferred.jobs = getattr(_deferred, "jobs", None), None
-    for job in reversed(jobs or ()):  # the sweep first: it frees the slot the next sandbox may need
+    for job in jobs or ():
         _in_background(job)
 
 
@@ -236,7 +238,17 @@ def _drain() -> None:
         _jobs.join()
 
 
+def _warm_soon(key: tuple) -> None:
+    """Have the keeper start a box for `key`; until it has, a run for `key` waits for that box."""
+    with _warm_lock:
+        _starting.setdefault(key, threading.Event())
+    _in_background(lambda: _start_warm(key))
+
+
 def _take_warm(key: tuple) -> "_Launched | None":
+    starting = _starting.get(key)
+    if starting is not None:  # asked for and not up yet: waiting costs less than starting another beside it
+        starting.wait(_WARM_WAIT_S)
     with _warm_lock:
         launched = _warm.pop(key, None)
     if launched is None:
@@ -248,6 +260,16 @@ def _take_warm(key: tuple) -> "_Launched | None":
 
 
 def _start_warm(key: tuple) -> None:
+    try:
+        _start_warm_locked(key)
+    finally:
+        with _warm_lock:
+            starting = _starting.pop(key, None)
+        if starting is not None:
+            starting.set()
+
+
+def _start_warm_locked(key: tuple) -> None:
     # Under the lock from check to store: callers may judge from several threads at once
     # (the SQL judge runs the reference query beside the candidate's).
     with _warm_lock:
