@@ -32,10 +32,29 @@ def submission_grade(submission_id: int) -> None:
     if submission is None:
         return  # graded, being graded by another worker, or deleted
     judge_input = selectors.submission_judge_input(submission=submission)
-    # A function's tests run in one sandbox: its upkeep waits until the verdict is recorded.
+    # A function's tests run in one sandbox: its upkeep (the next sandbox started, this one swept)
+    # waits until the verdict is recorded, off the candidate's wait, unless gradings are queued:
+    # then the next sandbox is started beside this run, to be ready for them (throughput).
     one_run = judge_input["style"] == "function" and "custom_input" not in judge_input
-    with judge.upkeep_deferred() if one_run else contextlib.nullcontext():
+    with judge.upkeep_deferred() if one_run and not _queued_after_last[0] else contextlib.nullcontext():
         _judge_and_record(submission, judge_input)
+    _queued_after_last[0] = grading_queued()
+
+
+# Whether gradings were waiting in the queue when this process finished its last one.
+_queued_after_last = [False]
+
+
+def grading_queued(queue: str = "grading") -> bool:
+    """Whether messages wait in the broker's `queue` (one LLEN; False if the broker cannot say)."""
+    from prep.celery import app
+
+    try:
+        with app.pool.acquire(block=True, timeout=1) as connection:
+            return connection.default_channel.client.llen(queue) > 0
+    except Exception:  # noqa: BLE001 — only a hint: without it the next grading defers its upkeep
+        logger.debug("could not read the length of queue %s", queue, exc_info=True)
+        return False
 
 
 def _judge_and_record(submission, judge_input: dict) -> None:

@@ -41,3 +41,23 @@ def test_without_bubblewrap_a_submission_ends_in_error_naming_it():
     assert submission.status == Submission.Status.ERROR
     assert submission.verdict == ""
     assert "bubblewrap (bwrap) is not installed" in submission.error
+
+
+def test_a_grading_process_knows_whether_gradings_wait_in_the_queue():
+    """What decides whether a grading starts its next sandbox beside its run (work waiting) or
+    once its verdict is recorded (none): the broker's own queue, read through the app's pool."""
+    import uuid
+
+    from assessments.tasks import grading_queued
+    from prep.celery import app
+
+    queue = f"test-queue-{uuid.uuid4().hex}"  # not one a worker of the test session consumes
+    assert not grading_queued(queue)
+    with app.pool.acquire(block=True) as connection:
+        client = connection.default_channel.client
+        client.lpush(queue, "a message")
+        try:
+            assert grading_queued(queue)
+        finally:
+            client.delete(queue)
+    assert not grading_queued(queue)

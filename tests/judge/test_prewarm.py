@@ -1,5 +1,6 @@
 """Prewarmed sandboxes: started ahead, each used for one run only, never sharing anything."""
 
+import threading
 import time
 
 import pytest
@@ -92,3 +93,19 @@ def test_a_second_run_in_the_block_releases_the_upkeep_and_defers_nothing_more(p
         _drain()
         assert len(_warm) == 1  # warmed beside the later runs, as without the block
     assert [o.stdout for o in outcomes] == [b"run 0\n", b"run 1\n", b"run 2\n"]
+
+
+def test_a_run_waits_for_the_box_the_keeper_is_starting_for_it_rather_than_starting_another(prewarm, monkeypatch):
+    from judge.sandbox import run as sandbox_run
+
+    argv = python("import sys; print(sys.stdin.read())")
+    launched_by = []
+    launch = sandbox_run._launch
+    monkeypatch.setattr(sandbox_run, "_launch",
+                        lambda *args: launched_by.append(threading.current_thread().name) or launch(*args))
+    sandbox_run._in_background(lambda: time.sleep(0.3))  # the keeper is busy when the box is asked for
+    sandbox_run._warm_soon((tuple(argv), LIMITS, (), False))
+
+    assert run_in_sandbox(argv, stdin=b"took it", limits=LIMITS).stdout == b"took it\n"
+    _drain()
+    assert launched_by == ["judge-sandbox-keeper"] * 2  # its box, then the next one; none by the caller
