@@ -1,6 +1,7 @@
 """Database helpers."""
 
 import contextlib
+import functools
 import logging
 import threading
 from typing import Callable, Iterator, NamedTuple
@@ -300,7 +301,9 @@ def _pipelining(connection) -> bool:
         connection.connection.pgconn.pipeline_status)
 
 
+@functools.cache
 def psycopg_pipeline_supported() -> bool:
+    """Whether the PostgreSQL driver has pipeline mode (psycopg 3 on libpq 14 or later)."""
     try:
         from psycopg import Pipeline as PsycopgPipeline
     except ImportError:  # psycopg2, or no PostgreSQL driver at all
