@@ -7,7 +7,7 @@ import threading
 from typing import Callable, Iterator, NamedTuple
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
-from django.db import connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django.db.models import Expression, QuerySet
 from django.db.models.sql import InsertQuery, UpdateQuery
 
@@ -312,26 +312,44 @@ def psycopg_pipeline_supported() -> bool:
 
 
 @contextlib.contextmanager
+def _pipeline_mode(connection, batch_class):
+    """The connection in pipeline mode for the block, with a `batch_class` Pipeline that alone
+    may send statements. The health check Django makes before a kept connection's first use
+    (CONN_HEALTH_CHECKS) is made first: inside pipeline mode it could not reconnect."""
+    with connection.wrap_database_errors:
+        connection.close_if_health_check_failed()
+        connection.ensure_connection()
+        with connection.connection.pipeline() as psycopg_pipeline:  # its end sends Sync, waits for every answer
+            batch = batch_class(connection, psycopg_pipeline)
+            with connection.execute_wrapper(batch._refuse_others):
+                yield batch
+
+
+@contextlib.contextmanager
 def pipelined(using: str = "default") -> Iterator[Pipeline]:
     """Statements sent together (see Pipeline), answered at the end of the block. Inside an
     atomic block on PostgreSQL, a transaction not begun yet costs a round trip of its own
-    (psycopg waits for BEGIN's answer); see pipelined_transaction for one that does not."""
+    (psycopg waits for BEGIN's answer); see pipelined_transaction for one that does not.
+    Outside one, a database error closes the connection: what psycopg believes prepared on it
+    may not be, once a statement of the pipeline failed."""
     connection = connections[using]
     if not _pipelines(connection):
         yield Pipeline(connection)
         return
-    with transaction.mark_for_rollback_on_error(using), connection.wrap_database_errors:
-        connection.ensure_connection()
-        with connection.connection.pipeline() as psycopg_pipeline:  # its end sends Sync, waits for every answer
-            batch = Pipeline(connection, psycopg_pipeline)
-            with connection.execute_wrapper(batch._refuse_others):
-                yield batch
-    batch._collect()
+    try:
+        with transaction.mark_for_rollback_on_error(using), _pipeline_mode(connection, Pipeline) as batch:
+            yield batch
+        batch._collect()
+    except DatabaseError:
+        if not connection.in_atomic_block:  # in one, the rollback to come clears psycopg's cache
+            connection.close()
+        raise
 
 
 class TransactionPipeline(Pipeline):
     """A Pipeline whose statements make one transaction; on_commit(fn) runs fn once committed
-    (an exception it raises is logged, as transaction.on_commit(robust=True) does)."""
+    (an exception it raises is logged, as transaction.on_commit(robust=True) does). Inside a
+    pipelined transaction, Django's transaction.on_commit would run at once: use this one."""
 
     def __init__(self, connection, pipeline=None):
         super().__init__(connection, pipeline)
@@ -353,25 +371,32 @@ def pipelined_transaction(using: str = "default") -> Iterator[TransactionPipelin
     if it raises. On PostgreSQL (outside any atomic block) BEGIN travels with the first
     statements and COMMIT with the last ones: a read under a lock, then the writes it decides,
     cost two round trips rather than five. Django does not see this transaction: nothing but
-    the Pipeline's statements may run in the block (transaction.atomic() in it raises). On other
-    databases, or inside an atomic block, it is transaction.atomic() with statements run at once."""
+    the Pipeline's statements may run in the block (the ORM raises). On other databases, or
+    inside an atomic block, it is transaction.atomic() with statements run at once.
+
+    Once COMMIT is sent, a failure (the commit's own, or an exception such as Celery's soft
+    time limit arriving while the answer is awaited) leaves the outcome unknown to this
+    process: the connection is closed, which ends whatever the server still has open, and the
+    error raised, without the callbacks (the reconciler covers a committed grading whose
+    callbacks never ran)."""
     connection = connections[using]
     if not _pipelines(connection) or connection.in_atomic_block:
         with transaction.atomic(using=using):
             yield TransactionPipeline(connection)
         return
+    commit_sent = False
     try:
-        with connection.wrap_database_errors:
-            connection.ensure_connection()
-            with connection.connection.pipeline() as psycopg_pipeline:
-                batch = TransactionPipeline(connection, psycopg_pipeline)
-                with connection.execute_wrapper(batch._refuse_others):
-                    batch._statement("BEGIN")
-                    yield batch
-                    batch._statement("COMMIT")
+        with _pipeline_mode(connection, TransactionPipeline) as batch:
+            batch._statement("BEGIN")
+            yield batch
+            batch._statement("COMMIT")
+            commit_sent = True
         batch._collect()
     except BaseException:
-        _rollback_quietly(connection)
+        if commit_sent:
+            connection.close()
+        else:
+            _rollback_or_close(connection)
         raise
     for fn in batch._callbacks:
         try:
@@ -380,16 +405,19 @@ def pipelined_transaction(using: str = "default") -> Iterator[TransactionPipelin
             logger.exception("a callback after a pipelined transaction's commit failed")
 
 
-def _rollback_quietly(connection) -> None:
-    """End the transaction a pipelined block began, if the server still has it open; a dead
-    connection is left for Django to close (its errors were flagged)."""
+def _rollback_or_close(connection) -> None:
+    """End the transaction a pipelined block began, if the server still has it open; if that
+    fails, or the connection is still in pipeline mode, close it (the server rolls back)."""
     if connection.connection is None:
         return
     try:
         with connection.wrap_database_errors:
-            connection.connection.rollback()  # nothing to do when the server is idle
+            connection.connection.rollback()  # nothing to send when the server is idle
+        if not _pipelining(connection):
+            return
     except Exception:  # noqa: BLE001 — the first error is the one raised
-        logger.warning("could not roll back a pipelined transaction", exc_info=True)
+        logger.warning("could not roll back a pipelined transaction; closing its connection", exc_info=True)
+    connection.close()
 
 
 def _prepared(field, value, connection):

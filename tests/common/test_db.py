@@ -5,7 +5,7 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, ProgrammingError, connection, connections, transaction
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
@@ -308,7 +308,7 @@ def test_the_orm_cannot_open_a_transaction_inside_a_pipelined_one_on_postgresql(
     if connection.vendor != "postgresql":
         pytest.skip("elsewhere a pipelined transaction is transaction.atomic()")
     QuestionFactory(slug="first", title="Old")
-    with pytest.raises(Exception):
+    with pytest.raises(ProgrammingError, match="can't change 'autocommit' now"):
         with pipelined_transaction() as batch:
             assert not batch.orm_allowed
             batch.run(RENAME, "first", title="New")
