@@ -1,6 +1,6 @@
 import math
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, OuterRef, Subquery
 from django.utils import timezone
 
@@ -30,14 +30,29 @@ _OPEN_ATTEMPT = Compiled(lambda attempt_id: Attempt.objects.select_for_update(of
                          .values_list("candidate_id", "state", "deadline", "submitted_at"), -1)
 
 
-def _refuse_unless_open(attempt_id: int, row: tuple | None, candidate: User | None) -> None:
+class NotTheirAttempt(Exception):
+    """Raised inside a pipeline, where the ORM cannot run, for a caller to whom the attempt is
+    not theirs (or who asked for none): refuse_not_theirs(), once out of it, says how."""
+
+
+def refuse_not_theirs(candidate: User, attempt_id: int) -> None:
+    """Refuse `candidate` an attempt that is not theirs as attempt_get_for_user does: 404, or
+    403 for staff who may read it (raises in every case)."""
+    from assessments.selectors import attempt_get_for_user
+
+    attempt_get_for_user(user=candidate, attempt_id=attempt_id, to_change=True)
+    raise NotFound("Attempt not found.")  # theirs after all: it was not a moment ago
+
+
+def _refuse_unless_open(attempt_id: int, row: tuple | None, candidate: User | None, *, orm: bool = True) -> None:
     """row: the attempt's (candidate_id, state, deadline, submitted_at), None if there is none.
     With `candidate`, the attempt must be theirs: anyone else is refused as attempt_get_for_user
-    refuses them (404, or 403 for staff), so a hot path needs no separate ownership read."""
+    refuses them (404, or 403 for staff), so a hot path needs no separate ownership read.
+    Without the ORM (`orm=False`, in a pipeline) that refusal is NotTheirAttempt."""
     if candidate is not None and (row is None or row[0] != candidate.id):
-        from assessments.selectors import attempt_get_for_user
-
-        attempt_get_for_user(user=candidate, attempt_id=attempt_id, to_change=True)  # raises
+        if not orm:
+            raise NotTheirAttempt(attempt_id)
+        refuse_not_theirs(candidate, attempt_id)
     if row is None:
         raise NotFound("Attempt not found.")
     _, state, deadline, submitted_at = row
@@ -197,7 +212,7 @@ def response_lock_open(*, attempt_id: int, question_id: int, candidate: User | N
     else:
         attempt, read = lock_and_read(batch)
         batch.sync()
-    _refuse_unless_open(attempt_id, attempt.value, candidate)
+    _refuse_unless_open(attempt_id, attempt.value, candidate, orm=batch is None or batch.orm_allowed)
     row = read.value
     if row is None:
         raise NotFound("This question is not part of the attempt.")
@@ -221,11 +236,8 @@ def response_answer_set(*, response: Response, answer: dict, batch: Pipeline | N
     it is, score and all."""
     if answer != response.answer:
         response.answer, response.updated_at = answer, timezone.now()
-        values = {"answer": answer, "score": None, "graded_at": None, "updated_at": response.updated_at}
-        if batch is None:
-            _ANSWER.run(response.pk, **values)
-        else:
-            batch.run(_ANSWER, response.pk, **values)
+        (batch or Pipeline(connection)).run(_ANSWER, response.pk, answer=answer, score=None, graded_at=None,
+                                            updated_at=response.updated_at)
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 import json
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -8,8 +8,14 @@ from accounts.models import User
 from assessments import notify
 from assessments.models import Attempt, CodeSpec, Question, Response, Submission
 from assessments.services.attempts import attempt_finalize_if_ready, attempt_rescore, submission_points
-from assessments.services.responses import answer_clean, response_answer_set, response_lock_open
-from common.db import Compiled, CompiledUpdate, loaded, pipelined, pipelined_transaction
+from assessments.services.responses import (
+    NotTheirAttempt,
+    answer_clean,
+    refuse_not_theirs,
+    response_answer_set,
+    response_lock_open,
+)
+from common.db import Compiled, CompiledUpdate, TransactionPipeline, loaded, pipelined, pipelined_transaction
 from common.exceptions import ApplicationError
 
 # A candidate cannot flood the grading queue: further runs wait until earlier ones finish.
@@ -72,6 +78,14 @@ def submission_create(
     One transaction, pipelined (PostgreSQL): the attempt's lock and the response's read in one
     round trip, the answer, the new row and the COMMIT in another. Grading is queued once
     committed."""
+    try:
+        return _submission_store(attempt_id=attempt_id, question_id=question_id, kind=kind, answer=answer,
+                                 custom_input=custom_input, candidate=candidate)
+    except NotTheirAttempt:  # rolled back; saying how takes the ORM, which the pipeline did not allow
+        refuse_not_theirs(candidate, attempt_id)
+
+
+def _submission_store(*, attempt_id, question_id, kind, answer, custom_input, candidate) -> Submission:
     with pipelined_transaction() as batch:
         response = response_lock_open(attempt_id=attempt_id, question_id=question_id, candidate=candidate,
                                       count_pending=True, batch=batch)
@@ -156,13 +170,13 @@ def submission_complete(*, submission: Submission, result: dict) -> bool:
     score with the COMMIT in another (PostgreSQL; the round trips are what a grading waits on)."""
     score = min(max(float(result["score"]), 0.0), 1.0)
     if submission.kind != Submission.Kind.SUBMIT:
-        return _verdict_write(submission_id=submission.pk, result=result, score=score, now=timezone.now())
+        return bool(_verdict_write(submission_id=submission.pk, result=result, score=score, now=timezone.now()).value)
     try:
         with pipelined_transaction() as batch:
             return _submit_record(batch, submission=submission, result=result, score=score)
     except _HandedIn:  # rolled back: again with the ORM, which a pipeline does not allow
-        with transaction.atomic(), pipelined_transaction() as batch:
-            return _submit_record(batch, submission=submission, result=result, score=score)
+        with transaction.atomic():
+            return _submit_record(TransactionPipeline(connection), submission=submission, result=result, score=score)
 
 
 class _HandedIn(Exception):
@@ -191,20 +205,16 @@ def _submit_record(batch, *, submission: Submission, result: dict, score: float)
     return True
 
 
-def _verdict_write(*, submission_id: int, result: dict, score: float, now, batch=None):
+def _verdict_write(*, submission_id: int, result: dict, score: float, now, batch: TransactionPipeline | None = None):
     """The verdict on the running row, announced with what it wrote once committed (a waiting
-    request answers with it, without reading the row). Whether this worker's claim still held:
-    a bool, or in `batch` (a TransactionPipeline) a Result of the rows written."""
+    request answers with it, without reading the row): a Result of the rows written (0 when
+    this worker's claim is gone), in `batch` if given, else at once."""
     verdict = {"status": Submission.Status.DONE, "verdict": result["verdict"], "score": score, "results": result,
                "finished_at": now, "error": ""}
-    if batch is not None:
-        written = batch.run(_VERDICT, submission_id, Submission.Status.RUNNING, **verdict)
-        batch.on_commit(lambda: written.value and notify.submission_updated(submission_id, verdict))
-        return written
-    written = _VERDICT.run(submission_id, Submission.Status.RUNNING, **verdict)
-    if written:
-        _announce(submission_id, verdict)
-    return bool(written)
+    batch = batch or TransactionPipeline(connection)
+    written = batch.run(_VERDICT, submission_id, Submission.Status.RUNNING, **verdict)
+    batch.on_commit(lambda: written.value and notify.submission_updated(submission_id, verdict))
+    return written
 
 
 def submission_progress(*, submission_id: int, result: dict) -> bool:

@@ -4,10 +4,13 @@ the transaction of the tests in test_submissions.py they run one by one. The sub
 rows no broker message points at (the test's worker would take them), so only the test grades."""
 
 import pytest
+from django.db import connection
+from psycopg import pq
 
 from assessments.models import Attempt, Response, Submission
 from assessments.services import attempt_submit, response_save, submission_claim, submission_complete, submission_create
-from common.exceptions import ApplicationError
+from common.exceptions import ApplicationError, NotFound
+from tests.accounts.factories import UserFactory
 from tests.assessments.factories import SQUARE_SOLUTION
 from tests.assessments.services.test_submissions import RESULT_AC, RESULT_HALF, attempt_and_question  # noqa: F401
 
@@ -80,7 +83,8 @@ def test_a_submit_graded_after_the_hand_in_grades_the_attempt(attempt_and_questi
     assert (attempt.state, attempt.score) == (Attempt.State.GRADED, question.points)
 
 
-def test_a_submit_is_stored_in_two_round_trips_and_queued_once_committed(attempt_and_question, round_trips):
+def test_a_submit_is_stored_in_two_round_trips_and_graded_once_committed(attempt_and_question, round_trips,
+                                                                         celery_worker, wait_for):
     attempt, question = attempt_and_question
     with round_trips() as trips:
         submission = submission_create(attempt_id=attempt.id, question_id=question.id, kind="submit",
@@ -89,11 +93,32 @@ def test_a_submit_is_stored_in_two_round_trips_and_queued_once_committed(attempt
     stored = Submission.objects.get(pk=submission.pk)
     assert (stored.kind, stored.source, stored.enqueued_at is not None) == ("submit", SQUARE_SOLUTION, True)
     assert Response.objects.get(attempt=attempt, question=question).answer["source"] == SQUARE_SOLUTION
+    # queued after the commit: the test's real worker grades it
+    wait_for(lambda: Submission.objects.filter(pk=submission.pk, status="done").exists(), message="the verdict")
+    assert Submission.objects.get(pk=submission.pk).verdict == "AC"
 
 
-def test_a_refused_run_stores_nothing_and_leaves_the_connection_usable(attempt_and_question):
+def test_a_refused_run_stores_nothing_and_ends_its_transaction(attempt_and_question):
     attempt, question = attempt_and_question
     with pytest.raises(ApplicationError, match="Write some code first"):
         submission_create(attempt_id=attempt.id, question_id=question.id, kind="run", answer={"source": "  "})
+    if connection.vendor == "postgresql":
+        assert connection.connection.pgconn.transaction_status == pq.TransactionStatus.IDLE
     assert not Submission.objects.exists()
     assert Response.objects.get(attempt=attempt, question=question).answer in ({}, None)
+
+
+def test_anyone_but_the_candidate_is_refused_as_the_attempt_page_refuses_them(attempt_and_question):
+    attempt, question = attempt_and_question
+    code = {"language": "python", "source": SQUARE_SOLUTION}
+    with pytest.raises(NotFound):
+        submission_create(attempt_id=attempt.id, question_id=question.id, kind="run", answer=code,
+                          candidate=UserFactory())
+    with pytest.raises(NotFound):
+        submission_create(attempt_id=attempt.id + 1000, question_id=question.id, kind="run", answer=code,
+                          candidate=attempt.candidate)
+    with pytest.raises(ApplicationError) as refused:  # staff may read the attempt, never answer in it
+        submission_create(attempt_id=attempt.id, question_id=question.id, kind="run", answer=code,
+                          candidate=UserFactory(is_superuser=True))
+    assert refused.value.status == 403
+    assert not Submission.objects.exists()
