@@ -38,8 +38,9 @@ _waiters: dict[int, threading.BoundedSemaphore] = {}  # by PREP_LONG_POLL_WAITER
 _lock = threading.Lock()  # guards _clients and _waiters
 
 
-def _client() -> redis.Redis:
-    """This process's client (and pool) for REDIS_URL, made once: a redis.Redis builds its table
+def redis_client() -> redis.Redis:
+    """This process's client (and pool) for REDIS_URL (announcements, and the broker's queues as
+    tasks.grading_queued reads them), made once: a redis.Redis builds its table
     of reply parsers each time one is made: as much CPU as a whole PING on a kept client
     (bench/web.py, "Redis calls")."""
     url = settings.REDIS_URL
@@ -89,17 +90,17 @@ def submission_updated(submission_id: int, fields: dict | None = None) -> None:
         logger.warning("announcing submission %s without its fields: %s", submission_id, exc)
         data = b""
     try:
-        _client().publish(_channel(submission_id), data)
+        redis_client().publish(_channel(submission_id), data)
     except redis.RedisError as exc:
         logger.warning("could not announce an update of submission %s (waiters fall back to their timeout): %s",
                        submission_id, exc)
 
 
-NOT_WAITED: dict = {}  # what submission_wait returns when no waiting place was free (compared by identity)
+NOT_WAITED = object()  # what submission_wait returns when no waiting place was free
 
 
 def submission_wait(submission_id: int, *, is_finished: Callable[[], bool], timeout_s: float,
-                    read_at: float | None = None) -> dict | None:
+                    read_at: float | None = None) -> dict | None | object:
     """Return once `is_finished()` holds (it reads the database), the submission is announced as
     updated (finished, or more tests done), or after `timeout_s`: the fields the announcement
     that woke it carried ({name: JSON value}), or None when the caller must read the row.

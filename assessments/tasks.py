@@ -46,12 +46,12 @@ _queued_after_last = [False]
 
 
 def grading_queued(queue: str = "grading") -> bool:
-    """Whether messages wait in the broker's `queue` (one LLEN; False if the broker cannot say)."""
-    from prep.celery import app
+    """Whether messages wait in the broker's `queue` (one LLEN; False if the broker cannot say).
+    A hint: messages a worker has already taken (prefetched) are not counted."""
+    from assessments.notify import redis_client
 
-    try:
-        with app.pool.acquire(block=True, timeout=1) as connection:
-            return connection.default_channel.client.llen(queue) > 0
+    try:  # the broker is REDIS_URL; kombu keeps a queue as a Redis list of that name
+        return redis_client().llen(queue) > 0
     except Exception:  # noqa: BLE001 — only a hint: without it the next grading defers its upkeep
         logger.debug("could not read the length of queue %s", queue, exc_info=True)
         return False

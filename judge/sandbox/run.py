@@ -187,7 +187,11 @@ def upkeep_deferred():
     not during the run and what follows it, where it competed with both for the CPU and the
     GIL. A second run in the block releases what is held at once and defers nothing more, so a
     judge of many runs (a program's tests) keeps its sandboxes warmed during the runs, all but
-    the second."""
+    the second. Inside a block already deferring, it adds nothing. The deferral is this thread's:
+    another thread's run for the same argv may wait (at most _WARM_WAIT_S) for a box held here."""
+    if getattr(_deferred, "jobs", None) is not None:
+        yield
+        return
     _deferred.jobs, _deferred.runs = [], 0
     try:
         yield

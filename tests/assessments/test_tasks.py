@@ -45,7 +45,7 @@ def test_without_bubblewrap_a_submission_ends_in_error_naming_it():
 
 def test_a_grading_process_knows_whether_gradings_wait_in_the_queue():
     """What decides whether a grading starts its next sandbox beside its run (work waiting) or
-    once its verdict is recorded (none): the broker's own queue, read through the app's pool."""
+    once its verdict is recorded (none): the broker's own queue, as kombu keeps it in Redis."""
     import uuid
 
     from assessments.tasks import grading_queued
@@ -53,11 +53,10 @@ def test_a_grading_process_knows_whether_gradings_wait_in_the_queue():
 
     queue = f"test-queue-{uuid.uuid4().hex}"  # not one a worker of the test session consumes
     assert not grading_queued(queue)
-    with app.pool.acquire(block=True) as connection:
-        client = connection.default_channel.client
-        client.lpush(queue, "a message")
-        try:
-            assert grading_queued(queue)
-        finally:
-            client.delete(queue)
+    with app.connection_for_write() as broker:  # a fresh connection to the test's broker
+        broker.default_channel.queue_declare(queue)
+        with broker.Producer() as producer:
+            producer.publish({"a": "message"}, routing_key=queue, serializer="json")
+        assert grading_queued(queue)
+        broker.default_channel.queue_purge(queue)
     assert not grading_queued(queue)

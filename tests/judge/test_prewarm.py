@@ -109,3 +109,16 @@ def test_a_run_waits_for_the_box_the_keeper_is_starting_for_it_rather_than_start
     assert run_in_sandbox(argv, stdin=b"took it", limits=LIMITS).stdout == b"took it\n"
     _drain()
     assert launched_by == ["judge-sandbox-keeper"] * 2  # its box, then the next one; none by the caller
+
+
+def test_a_deferring_block_inside_another_defers_to_the_outer_one(prewarm):
+    argv = python("import sys; print(sys.stdin.read())")
+    run_in_sandbox(argv, stdin=b"warm it", limits=LIMITS)
+    _drain()
+    with upkeep_deferred():
+        with upkeep_deferred():
+            run_in_sandbox(argv, stdin=b"inner", limits=LIMITS)
+        _drain()
+        assert not _warm  # still held: the inner block's end releases nothing
+    _drain()
+    assert len(_warm) == 1
