@@ -40,7 +40,7 @@ _lock = threading.Lock()  # guards _clients and _waiters
 
 def redis_client() -> redis.Redis:
     """This process's client (and pool) for REDIS_URL (announcements, and the broker's queues as
-    tasks.grading_queued reads them), made once: a redis.Redis builds its table
+    tasks.grading_waiting reads them), made once: a redis.Redis builds its table
     of reply parsers each time one is made: as much CPU as a whole PING on a kept client
     (bench/web.py, "Redis calls")."""
     url = settings.REDIS_URL

@@ -43,20 +43,20 @@ def test_without_bubblewrap_a_submission_ends_in_error_naming_it():
     assert "bubblewrap (bwrap) is not installed" in submission.error
 
 
-def test_a_grading_process_knows_whether_gradings_wait_in_the_queue():
+def test_a_grading_process_counts_the_gradings_waiting_in_the_queue():
     """What decides whether a grading starts its next sandbox beside its run (work waiting) or
     once its verdict is recorded (none): the broker's own queue, as kombu keeps it in Redis."""
     import uuid
 
-    from assessments.tasks import grading_queued
+    from assessments.tasks import grading_waiting
     from prep.celery import app
 
     queue = f"test-queue-{uuid.uuid4().hex}"  # not one a worker of the test session consumes
-    assert not grading_queued(queue)
+    assert grading_waiting(queue) == 0
     with app.connection_for_write() as broker:  # a fresh connection to the test's broker
         broker.default_channel.queue_declare(queue)
         with broker.Producer() as producer:
             producer.publish({"a": "message"}, routing_key=queue, serializer="json")
-        assert grading_queued(queue)
+        assert grading_waiting(queue) == 1
         broker.default_channel.queue_purge(queue)
-    assert not grading_queued(queue)
+    assert grading_waiting(queue) == 0

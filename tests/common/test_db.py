@@ -304,31 +304,34 @@ def test_inside_an_atomic_block_a_pipelined_transaction_is_a_savepoint_whose_sta
     assert Question.objects.get(slug="first").title == "Old"
 
 
-def test_the_orm_cannot_open_a_transaction_inside_a_pipelined_one_on_postgresql():
+def _enter_an_atomic_block():
+    with transaction.atomic():
+        pass
+
+
+# What each would do wrong in a pipelined transaction: begin a transaction where Django cannot
+# see one is open, read a row count not answered yet, send a statement nobody collects.
+INTRUDERS = {
+    "an atomic block": (ProgrammingError, "can't change 'autocommit' now", _enter_an_atomic_block),
+    "an ORM update": (RuntimeError, "cannot run inside a pipelined block",
+                      lambda: Question.objects.filter(slug="first").update(title="Newer")),
+    "a compiled statement run alone": (RuntimeError, "go through its Pipeline",
+                                       lambda: RENAME.run("first", title="Newer")),
+}
+
+
+@pytest.mark.parametrize("intruder", INTRUDERS)
+def test_nothing_but_the_pipelines_statements_runs_inside_a_pipelined_block_on_postgresql(intruder):
     if connection.vendor != "postgresql":
-        pytest.skip("elsewhere a pipelined transaction is transaction.atomic()")
+        pytest.skip("elsewhere a pipelined block runs its statements at once, the ORM's too")
     QuestionFactory(slug="first", title="Old")
-    with pytest.raises(ProgrammingError, match="can't change 'autocommit' now"):
+    error, message, intrude = INTRUDERS[intruder]
+    with pytest.raises(error, match=message):
         with pipelined_transaction() as batch:
             assert not batch.orm_allowed
             batch.run(RENAME, "first", title="New")
             batch.sync()
-            with transaction.atomic():
-                pass
-    assert Question.objects.get(slug="first").title == "Old"
-
-
-def test_the_orm_cannot_run_inside_a_pipelined_block_on_postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("elsewhere a pipelined block runs its statements at once, the ORM's too")
-    QuestionFactory(slug="first", title="Old")
-    with pytest.raises(RuntimeError, match="cannot run inside a pipelined block"):
-        with pipelined_transaction() as batch:
-            batch.run(RENAME, "first", title="New")
-            Question.objects.filter(slug="first").update(title="Newer")  # its row count would not be known
-    with pytest.raises(RuntimeError, match="go through its Pipeline"):
-        with pipelined():
-            RENAME.run("first", title="New")
+            intrude()
     assert Question.objects.get(slug="first").title == "Old"
 
 
