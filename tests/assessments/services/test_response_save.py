@@ -105,3 +105,13 @@ def test_changing_an_answer_clears_an_earlier_grade(started):
     response_save(attempt_id=attempt.id, question_id=q["numeric"].id, answer={"value": 3})
     response.refresh_from_db()
     assert response.score is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_autosave_takes_the_attempts_lock_and_reads_its_response_in_one_round_trip(started, round_trips):
+    """BEGIN, then the lock with the read (pipelined), the answer's UPDATE, COMMIT: four, not five."""
+    attempt, q = started
+    with round_trips() as trips:
+        saved = response_save(attempt_id=attempt.id, question_id=q["numeric"].id, answer={"value": "0.05"})
+    assert trips.count == 4
+    assert Response.objects.get(pk=saved.pk).answer == saved.answer
