@@ -12,6 +12,7 @@ from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 from django.test import override_settings
@@ -65,7 +66,7 @@ def celery_worker(redis_url, django_db_setup, django_db_blocker, tmp_path_factor
     name = f"{unique}@%h"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "prep", "worker", "-Q", "grading,default", "-c", "2",
+            [sys.executable, "-m", "celery", "-A", "prep", "worker", "-Q", "grading,default",
              "-n", name, "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
             cwd=BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
@@ -81,7 +82,7 @@ def celery_worker(redis_url, django_db_setup, django_db_blocker, tmp_path_factor
     else:
         proc.kill()
         pytest.fail(f"the Celery worker did not come up:\n{log.read_text()[-4000:]}")
-    _session_worker["nodename"] = f"{unique}@{socket.gethostname()}"
+    _session_worker.update(nodename=f"{unique}@{socket.gethostname()}", redis_url=redis_url)
     yield SimpleNamespace(proc=proc, pid=proc.pid, secret=env["SECRET_KEY"], log=log)
     _session_worker.clear()
     proc.terminate()
@@ -94,6 +95,11 @@ def celery_worker(redis_url, django_db_setup, django_db_blocker, tmp_path_factor
 
 
 _session_worker: dict[str, str] = {}
+
+
+def session_worker_name() -> str | None:
+    """The node name of the session's `celery_worker`, while it runs."""
+    return _session_worker.get("nodename")
 
 # (seconds since boot, test id) of every test started: a stray process found later is dated
 # by the test that was running when it started (tests/judge/conftest.py).
@@ -119,20 +125,20 @@ def pytest_runtest_teardown(item):
 
 
 def _wait_until_idle(nodename: str, timeout: float = 15.0) -> None:
-    """Best effort: a fresh broker connection each time (a test may have restarted or swapped the
-    broker under the app's pooled connections), and no verdict on the test when it cannot ask."""
+    """Until the worker is not running a task. It runs each in its own process and cannot answer
+    the broker meanwhile, so ask its busy mark in the session's Redis (prep/celery_pool.py);
+    best effort: no verdict on the test when Redis cannot say."""
+    from prep.celery_pool import BUSY_KEY
+
+    client = redis.Redis.from_url(_session_worker["redis_url"], socket_timeout=1, socket_connect_timeout=1)
     end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            with celery_app.connection_for_write() as broker:
-                inspect = celery_app.control.inspect(destination=[nodename], timeout=0.5, limit=1,
-                                                     connection=broker)
-                replies = inspect.active() or {}
-        except Exception:  # noqa: BLE001 — the broker is not there to ask: do not hold the teardown
-            return
-        if not replies.get(nodename):  # idle; or not reachable through this broker (a test swapped it)
-            return
-        time.sleep(0.05)
+    try:
+        while time.monotonic() < end and client.zscore(BUSY_KEY, nodename) is not None:
+            time.sleep(0.05)
+    except redis.RedisError:
+        return
+    finally:
+        client.close()
 
 
 _generated: dict[str, object] = {}

@@ -73,7 +73,11 @@ def _judge_and_record(submission, judge_input: dict) -> None:
         logger.error("submission %s: sandbox unavailable: %s", submission_id, exc)
         services.submission_fail(submission_id=submission_id, error=f"Grading is unavailable on this worker: {exc}")
         return
-    except (judge.JudgeError, SoftTimeLimitExceeded) as exc:
+    except SoftTimeLimitExceeded:
+        logger.error("submission %s: grading stopped at the task's soft time limit", submission_id)
+        services.submission_fail(submission_id=submission_id, error=TASK_TIME_LIMIT_ERROR)
+        return
+    except judge.JudgeError as exc:
         logger.exception("submission %s: judge failure", submission_id)
         services.submission_fail(submission_id=submission_id, error=f"The judge failed: {exc or type(exc).__name__}")
         return
@@ -81,6 +85,11 @@ def _judge_and_record(submission, judge_input: dict) -> None:
     if custom is not None:
         data["custom"] = custom
     services.submission_complete(submission=submission, result=data)
+
+
+# The task's own limit (settings.PREP_GRADING_SOFT_TIME_LIMIT), not the candidate's: their code's
+# time limit ends in a TLE verdict long before this.
+TASK_TIME_LIMIT_ERROR = "Grading did not finish within the grading task's time limit (a fault on our side, not a verdict on the code)."
 
 
 PROGRESS_EVERY_S = 0.3  # a long program submission shows its tests as they finish, this often at most

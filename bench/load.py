@@ -267,6 +267,9 @@ def main() -> int:
                         help="each poll of a pending submission waits this long for the verdict (the page: 15)")
     parser.add_argument("--worker-concurrency", type=int, default=1,
                         help="grading processes per Celery worker (Celery's default: one per core)")
+    parser.add_argument("--worker-pool", default=None, choices=("prefork", "solo"),
+                        help="another Celery execution pool for the grading workers (default: the app's, "
+                             "prep/celery_pool.py; solo: the same without its time limits)")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers (the Procfile's: 2)")
     parser.add_argument("--web-threads", type=int, default=8, help="gunicorn threads per worker (the Procfile's: 8)")
     parser.add_argument("--conn-max-age", type=int, default=None,
@@ -402,7 +405,8 @@ def run(args, workdir: Path, procs: list) -> int:
     workers = []
     for label in ("load-a", "load-b"):
         worker = Proc(f"worker {label}", [celery, "-A", "prep", "worker", "-Q", "grading,default", "-c", str(args.worker_concurrency),
-                                          "-n", f"{label}@%h", "--loglevel", "INFO"], env, workdir / f"{label}.log")
+                                          "-n", f"{label}@%h", "--loglevel", "INFO"],
+                      {**env, "PREP_WORKER_POOL": args.worker_pool} if args.worker_pool else env, workdir / f"{label}.log")
         procs.append(worker)
         workers.append((f"{label}@{host}", worker))
     beat = Proc("beat", [celery, "-A", "prep", "beat", "--schedule", str(workdir / "celerybeat-schedule"),

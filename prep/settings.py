@@ -250,6 +250,9 @@ CELERY_TASK_ROUTES = {"assessments.submission_grade": {"queue": "grading"}}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# One task at a time in the worker's own process, with soft and hard time limits (prep/celery_pool.py):
+# a host runs PREP_WORKERS such processes (scripts/run-worker.sh). "prefork" gives Celery's default.
+CELERY_WORKER_POOL = env.str("PREP_WORKER_POOL", default="prep.celery_pool:TaskPool")
 # Grading processes start their next sandbox ahead of use, hiding its start-up from the
 # candidate's wait (each sandbox still serves one run). Costs one idle slot per process.
 PREP_JUDGE_PREWARM = env.bool("PREP_JUDGE_PREWARM", default=True)

@@ -3,6 +3,12 @@
 import pytest
 from django.test import Client, override_settings
 
+from assessments.models import Submission
+from assessments.services import attempt_start, submission_create
+from conftest import session_worker_name
+from tests.assessments.factories import assessment_with, invite
+from tests.e2e.helpers import SLOW_SQUARE, slow_code_question
+
 pytestmark = pytest.mark.django_db
 
 
@@ -26,3 +32,31 @@ def test_the_workers_endpoint_lists_the_running_grading_workers_and_the_backlog(
     body = Client().get("/healthz/workers").json()
     assert body["status"] == "ok" and body["workers"]
     assert set(body["grading"]) == {"queued", "running", "oldest_queued_s"}
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_busy_grading_is_listed_as_busy_while_it_cannot_answer_a_ping(celery_worker, wait_for):
+    """A worker runs its task in its own process (prep/celery_pool.py): a long grading keeps it
+    from answering pings, and must not make it look dead to a load balancer or a supervisor."""
+    question = slow_code_question()
+    assessment = assessment_with(question)
+    attempt, _ = attempt_start(candidate=invite(assessment).candidate, assessment=assessment)
+    submission = submission_create(attempt_id=attempt.id, question_id=question.id, kind=Submission.Kind.SUBMIT,
+                                   answer={"language": "python", "source": SLOW_SQUARE})
+    wait_for(lambda: Submission.objects.filter(pk=submission.pk, status=Submission.Status.RUNNING).exists(),
+             timeout=30, message="the worker to claim the submission")
+
+    during = Client().get("/healthz/workers")
+    assert during.status_code == 200, during.json()
+    assert during.json()["status"] == "ok"
+    assert session_worker_name() in during.json()["busy"] and not during.json()["workers"]
+
+    wait_for(lambda: Submission.objects.filter(pk=submission.pk, status=Submission.Status.DONE).exists(),
+             timeout=60, message="the verdict")
+    # The task returns just after the verdict is written; then the worker answers again.
+    def answering_and_not_busy():
+        body = Client().get("/healthz/workers").json()
+        return (body["workers"], body["busy"]) == ([session_worker_name()], [])
+
+    wait_for(answering_and_not_busy, timeout=10, message="the worker to answer, no longer busy")

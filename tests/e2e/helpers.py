@@ -2,7 +2,21 @@ import time
 
 from rest_framework.test import APIClient
 
+from assessments.models import CodeSpec
+from tests.assessments.factories import code_question
+
 TERMINAL = {"done", "error"}
+
+SLEEP_PER_TEST_S = 1.5
+# Right, and slow on purpose: three tests of 1.5 s of wall clock each (sleeping costs no CPU).
+SLOW_SQUARE = f"import time\n\n\ndef square(x):\n    time.sleep({SLEEP_PER_TEST_S})\n    return x * x\n"
+
+
+def slow_code_question():
+    question = code_question()
+    # 2 s of CPU per test gives 6 s of wall clock per test, well above the 1.5 s sleep.
+    CodeSpec.objects.filter(question=question).update(time_limit_s=2.0)
+    return question
 
 
 def token_client(username: str, password: str) -> APIClient:

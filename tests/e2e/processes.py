@@ -179,14 +179,14 @@ def child_env(*, redis_url: str, **extra: str) -> dict[str, str]:
 class CeleryWorker(Process):
     """`celery -A prep worker -Q grading,default` on the test's Redis and database."""
 
-    def __init__(self, label: str, *, redis_url: str, directory: Path, concurrency: int = 1):
+    def __init__(self, label: str, *, redis_url: str, directory: Path, env: dict[str, str] | None = None):
         unique = f"{label}-{uuid.uuid4().hex[:6]}"
         self.nodename = f"{unique}@{socket.gethostname()}"
         super().__init__(
             f"worker {unique}",
-            [sys.executable, "-m", "celery", "-A", "prep", "worker", "-Q", "grading,default", "-c", str(concurrency),
+            [sys.executable, "-m", "celery", "-A", "prep", "worker", "-Q", "grading,default",
              "-n", f"{unique}@%h", "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
-            env=child_env(redis_url=redis_url), log=directory / f"{unique}.log",
+            env=child_env(redis_url=redis_url, **(env or {})), log=directory / f"{unique}.log",
         )
 
     def wait_ready(self, timeout: float = 45.0) -> CeleryWorker:
@@ -314,9 +314,9 @@ class Cluster:
         self.redis = RedisServer(directory / "redis")
         self.processes: list[Process] = [self.redis]
 
-    def worker(self, label: str, *, concurrency: int = 1) -> CeleryWorker:
-        """Start a worker (wait_ready() waits for every worker started so far)."""
-        worker = CeleryWorker(label, redis_url=self.redis.url, directory=self.directory, concurrency=concurrency)
+    def worker(self, label: str, *, env: dict[str, str] | None = None) -> CeleryWorker:
+        """Start a worker (wait_ready() waits for every worker started so far); `env` adds to its environment."""
+        worker = CeleryWorker(label, redis_url=self.redis.url, directory=self.directory, env=env)
         self.processes.append(worker)
         return worker.start()
 

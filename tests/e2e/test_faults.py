@@ -8,6 +8,7 @@ runs in this process with the clock moved ahead by time-machine, so that its thr
 
 import http.client
 import re
+import signal
 import threading
 import time
 import uuid
@@ -19,9 +20,9 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from assessments.models import Attempt, CodeSpec, Response, Submission
+from assessments.models import Attempt, Response, Submission
 from assessments.services import attempt_start, grading_reconcile, response_save
-from assessments.tasks import submission_grade
+from assessments.tasks import TASK_TIME_LIMIT_ERROR, submission_grade
 from tests.assessments.factories import (
     SQUARE_SOLUTION,
     assessment_with,
@@ -30,15 +31,12 @@ from tests.assessments.factories import (
     numeric_question,
     single_choice_question,
 )
-from tests.e2e.helpers import token_client
+from tests.e2e.helpers import SLEEP_PER_TEST_S, SLOW_SQUARE, slow_code_question, token_client
 from tests.e2e.processes import Cluster, Http, redis_for_this_process, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "pw-for-tests"  # tests.accounts.factories.UserFactory's
-SLEEP_PER_TEST_S = 1.5
-# Right, and slow on purpose: three tests of 1.5 s of wall clock each (sleeping costs no CPU).
-SLOW_SQUARE = f"import time\n\n\ndef square(x):\n    time.sleep({SLEEP_PER_TEST_S})\n    return x * x\n"
 FINISHED = (Submission.Status.DONE, Submission.Status.ERROR)
 
 
@@ -53,13 +51,6 @@ def cluster(tmp_path):
             yield cluster
     finally:
         cluster.close()
-
-
-def slow_code_question():
-    question = code_question()
-    # 2 s of CPU per test gives 6 s of wall clock per test, well above the 1.5 s sleep.
-    CodeSpec.objects.filter(question=question).update(time_limit_s=2.0)
-    return question
 
 
 def reconcile_as_if_after(seconds: float) -> dict:
@@ -160,7 +151,7 @@ def test_work_handed_in_while_redis_is_down_is_graded_after_it_restarts(cluster)
     numeric = numeric_question(answer=0.05, abs_tol=0.001)
     assessment = assessment_with(numeric, *codes)
     candidate = invite(assessment).candidate
-    worker = cluster.worker("grader", concurrency=2)
+    worker = cluster.worker("grader")
     cluster.wait_ready()
     client = token_client(candidate.username, PASSWORD)
     client.raise_request_exception = False  # see the status a browser would get, 500s included
@@ -240,6 +231,60 @@ def test_a_task_delivered_twice_to_two_workers_is_graded_once(cluster):
     assert min(times) < SLEEP_PER_TEST_S <= 3 * SLEEP_PER_TEST_S <= max(times), times
     response = Response.objects.get(attempt=attempt, question=question)
     assert response.score == question.points and response.graded_at == row.finished_at
+
+
+def queued_submission(question, source: str) -> Submission:
+    """A Submit stored as the API stores it, not yet published (the test sends the task itself)."""
+    assessment = assessment_with(question)
+    attempt, _ = attempt_start(candidate=invite(assessment).candidate, assessment=assessment)
+    response_save(attempt_id=attempt.id, question_id=question.id, answer={"language": "python", "source": source})
+    return Submission.objects.create(attempt=attempt, question=question, kind=Submission.Kind.SUBMIT,
+                                     language="python", source=source, enqueued_at=timezone.now())
+
+
+def test_a_grading_past_its_soft_time_limit_fails_with_a_clear_error_and_the_worker_grades_the_next(cluster):
+    """The task's time limit is ours, not the candidate's: a grading cut short by it is an error to
+    retry or look into, never a TLE verdict on the candidate's code."""
+    worker = cluster.worker("limited")
+    cluster.wait_ready()
+    slow = queued_submission(slow_code_question(), SLOW_SQUARE)  # 4.5 s of sleeping in the sandbox
+    quick = queued_submission(code_question(), SQUARE_SOLUTION)
+    # The limits travel in the message, from the publisher's task (the setting's 300 s here).
+    submission_grade.apply_async((slow.id,), soft_time_limit=2)
+    submission_grade.delay(quick.id)
+
+    def both_finished():
+        rows = list(Submission.objects.filter(pk__in=(slow.id, quick.id)).order_by("pk"))
+        return rows if all(row.status in FINISHED for row in rows) else None
+
+    cut, graded = wait_until(both_finished, timeout=40, message="both gradings to finish", logs=[worker])
+    assert (cut.status, cut.verdict, cut.error) == (Submission.Status.ERROR, "", TASK_TIME_LIMIT_ERROR)
+    # Cut short: the limit runs from the task's start, the claim's timestamp comes a little after.
+    assert 1.5 <= (cut.finished_at - cut.started_at).total_seconds() < 3 * SLEEP_PER_TEST_S
+    assert (graded.status, graded.verdict, graded.score) == (Submission.Status.DONE, "AC", 1.0)
+    assert worker.alive and worker.answers_ping()
+
+
+def test_a_grading_past_its_hard_time_limit_ends_its_worker_and_is_graded_by_another(cluster):
+    question = slow_code_question()
+    stuck = queued_submission(question, SLOW_SQUARE)
+    first = cluster.worker("first")
+    cluster.wait_ready()
+    # A hard limit of 2 s and no soft one (the message's own limits): nothing in the task can
+    # stop it, as for a task stuck where no Python runs.
+    submission_grade.apply_async((stuck.id,), time_limit=2, soft_time_limit=None)
+
+    wait_until(lambda: not first.alive, timeout=30, message="the worker to end at the hard limit", logs=[first])
+    assert first.popen.returncode == -signal.SIGALRM, first.log_tail()
+    row = Submission.objects.get(pk=stuck.id)
+    assert (row.status, row.claims) == (Submission.Status.RUNNING, 1), "the reconciler's to take back"
+
+    second = cluster.worker("second")
+    cluster.wait_ready()
+    assert reconcile_as_if_after(dead_worker_threshold())["recovered"] == 1
+    done = wait_until(lambda: Submission.objects.filter(pk=stuck.id, status__in=FINISHED).first(), timeout=40,
+                      message="the other worker to grade it", logs=[second])
+    assert (done.status, done.verdict, done.score, done.claims) == (Submission.Status.DONE, "AC", 1.0, 2)
 
 
 def test_a_web_server_killed_mid_attempt_loses_no_saved_answer(cluster):

@@ -74,7 +74,7 @@ def test_a_connection_to_the_redis_port_fails(submit, redis_proc):
 
 
 def test_a_print_flood_is_an_output_limit_verdict_with_the_worker_memory_flat(submit, celery_worker):
-    submit("def square(x):\n    return x * x\n")  # warm up the pool processes
+    submit("def square(x):\n    return x * x\n")  # warm up the worker
     before = tree_rss_kb(celery_worker.pid)
     result = submit("def square(x):\n    while True:\n        print('x' * 10**6)\n")
     after = tree_rss_kb(celery_worker.pid)
