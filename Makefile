@@ -56,6 +56,7 @@ bench: setup-dev
 	@.venv/bin/python bench/judge.py
 	@.venv/bin/python bench/hiring.py
 	@.venv/bin/python bench/grading.py
+	@.venv/bin/python bench/pool.py
 	@.venv/bin/python bench/web.py --gunicorn
 
 # Many candidates against the whole local stack (gunicorn, 2 grading workers, Redis, PostgreSQL), as root:

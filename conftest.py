@@ -12,7 +12,6 @@ from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
-import redis
 from django.conf import settings
 from django.db import connection
 from django.test import override_settings
@@ -82,7 +81,7 @@ def celery_worker(redis_url, django_db_setup, django_db_blocker, tmp_path_factor
     else:
         proc.kill()
         pytest.fail(f"the Celery worker did not come up:\n{log.read_text()[-4000:]}")
-    _session_worker.update(nodename=f"{unique}@{socket.gethostname()}", redis_url=redis_url)
+    _session_worker.update(nodename=f"{unique}@{socket.gethostname()}", broker_url=redis_url)
     yield SimpleNamespace(proc=proc, pid=proc.pid, secret=env["SECRET_KEY"], log=log)
     _session_worker.clear()
     proc.terminate()
@@ -125,20 +124,18 @@ def pytest_runtest_teardown(item):
 
 
 def _wait_until_idle(nodename: str, timeout: float = 15.0) -> None:
-    """Until the worker is not running a task. It runs each in its own process and cannot answer
-    the broker meanwhile, so ask its busy mark in the session's Redis (prep/celery_pool.py);
-    best effort: no verdict on the test when Redis cannot say."""
-    from prep.celery_pool import BUSY_KEY
-
-    client = redis.Redis.from_url(_session_worker["redis_url"], socket_timeout=1, socket_connect_timeout=1)
+    """Until the worker answers a ping: it runs each task in its own process (prep/celery_pool.py)
+    and answers only between tasks. Best effort: a fresh connection to the session's broker each
+    time (a test may have restarted or swapped the app's broker), and no verdict on the test when
+    it cannot ask."""
     end = time.monotonic() + timeout
-    try:
-        while time.monotonic() < end and client.zscore(BUSY_KEY, nodename) is not None:
-            time.sleep(0.05)
-    except redis.RedisError:
-        return
-    finally:
-        client.close()
+    while time.monotonic() < end:
+        try:
+            with celery_app.connection_for_write(_session_worker["broker_url"]) as broker:
+                if celery_app.control.ping(destination=[nodename], timeout=0.5, connection=broker):
+                    return
+        except Exception:  # noqa: BLE001 — the broker is not there to ask: do not hold the teardown
+            return
 
 
 _generated: dict[str, object] = {}

@@ -2,9 +2,9 @@
 
 - /healthz: the web process answers (liveness).
 - /readyz: it can reach the database and Redis (readiness); 503 naming what is down.
-- /healthz/workers: grading workers answering a ping or busy with a task (a worker runs its task
-  in its own process and answers pings between tasks: prep/celery_pool.py), and the grading
-  backlog; 503 if none."""
+- /healthz/workers: grading workers answering a ping, and those busy with a task (a worker runs
+  its task in its own process and answers pings only between tasks; its heartbeat in Redis says
+  it lives: prep/celery_pool.py), and the grading backlog; 503 if none."""
 
 import time
 
@@ -53,7 +53,7 @@ def readyz(request):
 def workers_health(request):
     from assessments.selectors import grading_backlog
     from prep.celery import app
-    from prep.celery_pool import busy_workers
+    from prep.celery_pool import live_workers
 
     try:
         # A connection of its own: a pooled one may have been closed by Redis meanwhile (an idle
@@ -63,7 +63,7 @@ def workers_health(request):
     except Exception as exc:  # noqa: BLE001 — the broker is down: no worker can be reached
         return JsonResponse({"status": "down", "error": type(exc).__name__, "workers": []}, status=503)
     workers = sorted(name for reply in replies for name in reply)
-    busy = [name for name in busy_workers() if name not in workers]
+    busy = [name for name in live_workers() if name not in workers]  # beating, but in a task
     up = bool(workers or busy)
     body = {"status": "ok" if up else "down", "workers": workers, "busy": busy, "grading": grading_backlog()}
     return JsonResponse(body, status=200 if up else 503)

@@ -1,11 +1,11 @@
 """The grading workers' execution pool: Celery's solo pool, with the time limits solo lacks.
 
 Celery's default prefork pool hands every task from the worker process to a child process and
-its outcome back: on the 2-core VM, bench/load.py measured a grading's CPU at 50-60 ms with
-prefork against 46-51 ms with solo, and the two workers' throughput at 58-66% of the bare judge
-against 76-77%. Solo runs the task in the worker's own process, but ignores task time limits,
-which grading needs to be distinct from the candidate's TLE (a hung judge or database must not
-hold a worker for ever). This pool keeps them:
+its outcome back: bench/pool.py measures the worker's own CPU per task (beyond the task's body)
+at 2.7 ms with prefork against 1.6 ms with solo, which runs the task in the worker's own process.
+That is ~2% of a grading's CPU (bench/load.py), and one process per grading slot instead of two.
+But solo ignores task time limits, which grading needs, distinct from the candidate's TLE (a hung
+judge or database must not hold a worker for ever). This pool keeps them:
 
 - at the hard limit SIGALRM (an interval timer armed as the task starts) is left to its default
   action: the kernel ends the process wherever it is stuck, a C call holding the GIL included.
@@ -16,10 +16,13 @@ hold a worker for ever). This pool keeps them:
   with a clear error, and the worker goes on. (A task stuck in C code holding the GIL never sees
   it; the hard limit still comes.)
 
+Per task this costs two setitimer calls and two writes of a dict entry: bench/pool.py measures
+this pool at plain solo's CPU per task. The watchdog checks the deadline every TICK_S, and beats
+the worker's heartbeat into Redis every HEARTBEAT_S: a worker answers a ping only between
+tasks, so /healthz/workers counts one that beats but does not answer as busy, not dead.
+
 One pool runs one task at a time, so a host runs one worker process per grading slot
-(scripts/run-worker.sh starts PREP_WORKERS of them). A worker that is running a task cannot
-answer a ping: it marks itself busy in Redis (a sorted set, scored by the task's hard deadline)
-for /healthz/workers."""
+(scripts/run-worker.sh starts PREP_WORKERS of them)."""
 
 import logging
 import signal
@@ -32,37 +35,41 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 logger = logging.getLogger(__name__)
 
-BUSY_KEY = "prep:workers:busy"  # hostname -> the time its task's hard limit ends
+HEARTBEATS_KEY = "prep:workers:heartbeat"  # hostname -> the time of its last beat
+TICK_S = 0.1
+HEARTBEAT_S = 5.0
+ALIVE_WITHIN_S = 3 * HEARTBEAT_S
 
 
 class TaskPool(solo.TaskPool):
-    """Solo, with soft and hard time limits (see the module's docstring)."""
+    """Solo, with soft and hard time limits and a heartbeat (see the module's docstring)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.hostname = (self.options.get("initargs") or (None, None))[1]
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)  # the hard limit: the kernel ends the process
+        signal.signal(SOFT_LIMIT_SIGNAL, _raise_soft_limit)
+        self.watchdog = Watchdog((self.options.get("initargs") or (None, None))[1])
         self.on_apply = self._apply_timed
-        self.soft_limit = SoftLimit()
 
     def _apply_timed(self, target, args=(), kwargs=None, soft_timeout=None, timeout=None, **options):
+        soft = soft_timeout if soft_timeout and not (timeout and soft_timeout >= timeout) else None
+
         def timed(*a, **kw):
-            busy_until = _mark_busy(self.hostname, timeout or soft_timeout)
             if timeout:
-                signal.signal(signal.SIGALRM, signal.SIG_DFL)
                 signal.setitimer(signal.ITIMER_REAL, timeout)
-            if soft_timeout and not (timeout and soft_timeout >= timeout):
-                self.soft_limit.arm(soft_timeout)
+            _soft_limit["deadline"] = time.monotonic() + soft if soft else None
             try:
                 return target(*a, **kw)
             finally:
-                try:
-                    self.soft_limit.disarm()
-                except SoftTimeLimitExceeded:  # it fired as the task returned: too late to matter
-                    self.soft_limit.disarm()
-                signal.setitimer(signal.ITIMER_REAL, 0)
-                _mark_idle(self.hostname, busy_until)
+                _soft_limit["deadline"] = None
+                if timeout:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
 
         return apply_target(timed, args, kwargs, **options)
+
+    def on_stop(self):
+        self.watchdog.stop()
+        super().on_stop()
 
     def _get_info(self):
         info = super()._get_info()
@@ -70,80 +77,67 @@ class TaskPool(solo.TaskPool):
         return info
 
 
-class SoftLimit(threading.Thread):
-    """A watchdog that raises SoftTimeLimitExceeded in the main thread (SIGUSR2) once the deadline
-    armed passes; one per process, waiting on a condition between tasks."""
+SOFT_LIMIT_SIGNAL = signal.SIGUSR2
+# The running task's soft deadline (time.monotonic()), or None: signals are the process's, and a
+# process runs one task at a time.
+_soft_limit: dict[str, float | None] = {"deadline": None}
 
-    SIGNAL = signal.SIGUSR2
 
-    def __init__(self):
-        super().__init__(name="soft-time-limit", daemon=True)
-        self._changed = threading.Condition()
-        self._deadline: float | None = None
+def _raise_soft_limit(signum, frame) -> None:
+    deadline = _soft_limit["deadline"]
+    if deadline is not None and time.monotonic() >= deadline:  # not a late signal for a task now gone
+        _soft_limit["deadline"] = None
+        logger.warning("a task passed its soft time limit")
+        raise SoftTimeLimitExceeded()
+
+
+class Watchdog(threading.Thread):
+    """Signals the main thread (SOFT_LIMIT_SIGNAL) once the running task's soft deadline passes,
+    and beats the worker's heartbeat into Redis until stopped."""
+
+    def __init__(self, hostname: str | None):
+        super().__init__(name="prep-watchdog", daemon=True)
+        self.hostname = hostname
         self._main = threading.main_thread().ident
-        self.armed = False
-        signal.signal(self.SIGNAL, self._raise)
+        self._stopped = threading.Event()
         self.start()
 
-    def arm(self, seconds: float) -> None:
-        with self._changed:
-            self.armed, self._deadline = True, time.monotonic() + seconds
-            self._changed.notify()
-
-    def disarm(self) -> None:
-        self.armed = False  # first: a signal already on its way is ignored
-        with self._changed:
-            self._deadline = None
-            self._changed.notify()
-
     def run(self) -> None:
-        with self._changed:
-            while True:
-                if self._deadline is None:
-                    self._changed.wait()
-                elif (remaining := self._deadline - time.monotonic()) > 0:
-                    self._changed.wait(remaining)
-                else:
-                    self._deadline = None
-                    signal.pthread_kill(self._main, self.SIGNAL)
+        signalled, next_beat = None, 0.0
+        while not self._stopped.wait(TICK_S):
+            now, deadline = time.monotonic(), _soft_limit["deadline"]
+            if deadline is not None and now >= deadline and deadline != signalled:
+                signalled = deadline
+                signal.pthread_kill(self._main, SOFT_LIMIT_SIGNAL)
+            if self.hostname and now >= next_beat:
+                next_beat = now + HEARTBEAT_S
+                self._heartbeat(beat=True)
 
-    def _raise(self, signum, frame) -> None:
-        if self.armed:
-            self.armed = False
-            logger.warning("a task passed its soft time limit")
-            raise SoftTimeLimitExceeded()
+    def stop(self) -> None:
+        """A worker stopping says so at once, rather than going stale."""
+        self._stopped.set()
+        self.join(timeout=1)  # a beat under way lands before the heartbeat is dropped
+        if self.hostname:
+            self._heartbeat(beat=False)
 
+    def _heartbeat(self, *, beat: bool) -> None:
+        try:
+            from assessments.notify import redis_client
 
-def _mark_busy(hostname: str | None, limit: float | None) -> float | None:
-    if not hostname:
-        return None
-    until = time.time() + (limit or 3600) + 5
-    try:
-        from assessments.notify import redis_client
-
-        redis_client().zadd(BUSY_KEY, {hostname: until})
-    except Exception:  # noqa: BLE001 — a health hint only; the task runs without it
-        logger.debug("could not mark %s busy", hostname, exc_info=True)
-    return until
-
-
-def _mark_idle(hostname: str | None, until: float | None) -> None:
-    if until is None:
-        return
-    try:
-        from assessments.notify import redis_client
-
-        redis_client().zrem(BUSY_KEY, hostname)
-    except Exception:  # noqa: BLE001 — the mark expires at the task's hard limit anyway
-        logger.debug("could not mark %s idle", hostname, exc_info=True)
+            if beat:
+                redis_client().zadd(HEARTBEATS_KEY, {self.hostname: time.time()})
+            else:
+                redis_client().zrem(HEARTBEATS_KEY, self.hostname)
+        except Exception:  # noqa: BLE001 — a health hint only; the next beat tries again, a stale one is dropped
+            logger.debug("could not update %s's heartbeat", self.hostname, exc_info=True)
 
 
-def busy_workers(now: float | None = None) -> list[str]:
-    """Workers running a task now (they cannot answer a ping meanwhile); a mark left by a worker
-    that died mid-task lasts until that task's hard limit, then is dropped."""
+def live_workers(now: float | None = None) -> list[str]:
+    """Workers whose heartbeat is recent (ALIVE_WITHIN_S), running a task or not; older beats
+    (a worker that died) are dropped."""
     from assessments.notify import redis_client
 
     client = redis_client()
-    now = time.time() if now is None else now
-    client.zremrangebyscore(BUSY_KEY, "-inf", now)
-    return sorted(name.decode() for name in client.zrangebyscore(BUSY_KEY, now, "+inf"))
+    since = (time.time() if now is None else now) - ALIVE_WITHIN_S
+    client.zremrangebyscore(HEARTBEATS_KEY, "-inf", f"({since}")
+    return sorted(name.decode() for name in client.zrangebyscore(HEARTBEATS_KEY, since, "+inf"))

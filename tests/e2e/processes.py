@@ -337,3 +337,16 @@ class Cluster:
     def close(self) -> None:
         for process in reversed(self.processes):
             process.kill()
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    """This test's own Redis (this process publishes and caches there too) and whatever
+    workers and web server the test starts; all killed afterwards, before the database is flushed."""
+    cluster = Cluster(tmp_path)
+    try:
+        cluster.redis.start()
+        with redis_for_this_process(cluster.redis.url):
+            yield cluster
+    finally:
+        cluster.close()

@@ -32,25 +32,12 @@ from tests.assessments.factories import (
     single_choice_question,
 )
 from tests.e2e.helpers import SLEEP_PER_TEST_S, SLOW_SQUARE, slow_code_question, token_client
-from tests.e2e.processes import Cluster, Http, redis_for_this_process, wait_until
+from tests.e2e.processes import Http, cluster, wait_until  # noqa: F401 -- cluster: the fixture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "pw-for-tests"  # tests.accounts.factories.UserFactory's
 FINISHED = (Submission.Status.DONE, Submission.Status.ERROR)
-
-
-@pytest.fixture
-def cluster(tmp_path):
-    """This test's own Redis (this process publishes and caches there too) and whatever
-    workers and web server the test starts; all killed afterwards, before the database is flushed."""
-    cluster = Cluster(tmp_path)
-    try:
-        cluster.redis.start()
-        with redis_for_this_process(cluster.redis.url):
-            yield cluster
-    finally:
-        cluster.close()
 
 
 def reconcile_as_if_after(seconds: float) -> dict:

@@ -14,7 +14,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 import judge
 
 from prep.celery import app
-from prep.celery_pool import TaskPool, busy_workers
+from assessments.notify import redis_client
+from prep.celery_pool import ALIVE_WITHIN_S, HEARTBEATS_KEY, TICK_S, TaskPool, Watchdog, live_workers
 
 HOST = "pool-test@tests"
 
@@ -25,6 +26,7 @@ def pool():
     made = TaskPool(initargs=(app, HOST))
     judge.set_prewarm(False)  # a pool starts as a grading process (worker_process_init): no sandbox kept here
     yield made
+    made.on_stop()
     signal.signal(signal.SIGALRM, saved[0])
     signal.signal(signal.SIGUSR2, saved[1])
 
@@ -60,21 +62,22 @@ def test_a_task_without_limits_runs_to_its_end(pool):
     assert run(pool, lambda: time.sleep(0.3) or "done") == "done"
 
 
-def test_a_running_task_marks_its_worker_busy_until_it_returns(pool, redis_url):
-    seen = run(pool, lambda: busy_workers(), soft_timeout=5, timeout=10)
-    assert HOST in seen
-    assert HOST not in busy_workers()
+def test_a_pool_beats_its_workers_heartbeat_and_drops_it_when_the_worker_stops(pool, wait_for):
+    assert wait_for(lambda: HOST in live_workers(), timeout=5, message="the first beat")
+    watchdog = Watchdog("stopping@tests")
+    wait_for(lambda: "stopping@tests" in live_workers(), timeout=5, message="the other pool's first beat")
+    watchdog.stop()
+    assert "stopping@tests" not in live_workers()
+    time.sleep(3 * TICK_S)
+    assert "stopping@tests" not in live_workers(), "no beat after the stop"
 
 
-def test_a_busy_mark_left_by_a_worker_that_died_lasts_until_its_tasks_hard_limit(redis_url):
-    from assessments.notify import redis_client
-    from prep.celery_pool import BUSY_KEY
-
+def test_a_heartbeat_goes_stale_and_is_dropped_when_its_worker_died():
     now = time.time()
-    redis_client().zadd(BUSY_KEY, {"died@host": now + 60})
-    assert "died@host" in busy_workers(now=now + 59)
-    assert "died@host" not in busy_workers(now=now + 61)
-    assert redis_client().zscore(BUSY_KEY, "died@host") is None, "dropped, not only hidden"
+    redis_client().zadd(HEARTBEATS_KEY, {"died@host": now})
+    assert "died@host" in live_workers(now=now + ALIVE_WITHIN_S)
+    assert "died@host" not in live_workers(now=now + ALIVE_WITHIN_S + 1)
+    assert redis_client().zscore(HEARTBEATS_KEY, "died@host") is None, "dropped, not only hidden"
 
 
 HARD_LIMIT_SCRIPT = textwrap.dedent("""

@@ -9,20 +9,9 @@ import uuid
 import pytest
 
 from prep.celery import app as celery_app
-from tests.e2e.processes import Cluster, Process, child_env, redis_for_this_process, wait_until
+from tests.e2e.processes import Process, child_env, cluster, wait_until  # noqa: F401 -- cluster: the fixture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-@pytest.fixture
-def cluster(tmp_path):
-    cluster = Cluster(tmp_path)
-    try:
-        cluster.redis.start()
-        with redis_for_this_process(cluster.redis.url):
-            yield cluster
-    finally:
-        cluster.close()
 
 
 def worker_pids(nodes: list[str]) -> dict[str, int] | None:
