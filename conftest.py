@@ -82,7 +82,8 @@ def celery_worker(redis_url, django_db_setup, django_db_blocker, tmp_path_factor
         proc.kill()
         pytest.fail(f"the Celery worker did not come up:\n{log.read_text()[-4000:]}")
     _session_worker.update(nodename=f"{unique}@{socket.gethostname()}", broker_url=redis_url)
-    yield SimpleNamespace(proc=proc, pid=proc.pid, secret=env["SECRET_KEY"], log=log)
+    yield SimpleNamespace(proc=proc, pid=proc.pid, secret=env["SECRET_KEY"], log=log,
+                          nodename=_session_worker["nodename"])
     _session_worker.clear()
     proc.terminate()
     try:
@@ -94,11 +95,6 @@ def celery_worker(redis_url, django_db_setup, django_db_blocker, tmp_path_factor
 
 
 _session_worker: dict[str, str] = {}
-
-
-def session_worker_name() -> str | None:
-    """The node name of the session's `celery_worker`, while it runs."""
-    return _session_worker.get("nodename")
 
 # (seconds since boot, test id) of every test started: a stray process found later is dated
 # by the test that was running when it started (tests/judge/conftest.py).

@@ -5,7 +5,6 @@ from django.test import Client, override_settings
 
 from assessments.models import Submission
 from assessments.services import attempt_start, submission_create
-from conftest import session_worker_name
 from tests.assessments.factories import assessment_with, invite
 from tests.e2e.helpers import SLOW_SQUARE, slow_code_question
 
@@ -50,13 +49,13 @@ def test_a_worker_busy_grading_is_listed_as_busy_while_it_cannot_answer_a_ping(c
     during = Client().get("/healthz/workers")
     assert during.status_code == 200, during.json()
     assert during.json()["status"] == "ok"
-    assert session_worker_name() in during.json()["busy"] and not during.json()["workers"]
+    assert celery_worker.nodename in during.json()["busy"] and not during.json()["workers"]
 
     wait_for(lambda: Submission.objects.filter(pk=submission.pk, status=Submission.Status.DONE).exists(),
              timeout=60, message="the verdict")
     # The task returns just after the verdict is written; then the worker answers again.
     def answering_and_not_busy():
         body = Client().get("/healthz/workers").json()
-        return (body["workers"], body["busy"]) == ([session_worker_name()], [])
+        return (body["workers"], body["busy"]) == ([celery_worker.nodename], [])
 
     wait_for(answering_and_not_busy, timeout=10, message="the worker to answer, no longer busy")
