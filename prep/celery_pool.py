@@ -2,8 +2,9 @@
 
 Celery's default prefork pool hands every task from the worker process to a child process and
 its outcome back: bench/pool.py measures the worker's own CPU per task (beyond the task's body)
-at 2.7 ms with prefork against 1.6 ms with solo, which runs the task in the worker's own process.
-That is ~2% of a grading's CPU (bench/load.py), and one process per grading slot instead of two.
+at 2.7-2.9 ms with prefork against 1.5-1.6 ms for this pool, which runs the task in the worker's
+own process. That is ~2% of a grading's CPU (bench/load.py), and one process per grading slot
+instead of two.
 But solo ignores task time limits, which grading needs, distinct from the candidate's TLE (a hung
 judge or database must not hold a worker for ever). This pool keeps them:
 
