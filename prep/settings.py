@@ -241,6 +241,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Every task has limits (a hung database call must not hold a worker for ever); a task that can
+# take longer sets its own. A worker runs one task at a time (prep/celery_pool.py).
+CELERY_TASK_SOFT_TIME_LIMIT = 120
+CELERY_TASK_TIME_LIMIT = 150
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"assessments.submission_grade": {"queue": "grading"}}
 # Grading tasks are acked late, so an unacked message returns to the queue after the

@@ -31,6 +31,15 @@ def test_grading_goes_to_its_own_queue_acked_late_with_a_soft_limit_under_the_ha
     assert visibility > submission_grade.time_limit
 
 
+def test_every_task_has_a_hard_time_limit_above_its_soft_one():
+    """A worker runs one task at a time: a task hung without a limit would hold it for ever."""
+    app.loader.import_default_modules()
+    ours = {name: task for name, task in app.tasks.items() if not name.startswith("celery.")}
+    assert "assessments.reconcile" in ours and "hiring.attempt_graded" in ours
+    limits = {name: (task.soft_time_limit, task.time_limit) for name, task in ours.items()}
+    assert all(soft and hard and soft < hard for soft, hard in limits.values()), limits
+
+
 def database_sessions() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_stat_clear_snapshot()")
