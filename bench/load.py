@@ -266,7 +266,7 @@ def main() -> int:
     parser.add_argument("--wait-s", type=float, default=10,
                         help="each poll of a pending submission waits this long for the verdict (the page: 15)")
     parser.add_argument("--worker-concurrency", type=int, default=1,
-                        help="grading processes per Celery worker (Celery's default: one per core)")
+                        help="grading processes per Celery worker with --worker-pool prefork (the app's pool runs one)")
     parser.add_argument("--worker-pool", default=None, choices=("prefork", "solo"),
                         help="another Celery execution pool for the grading workers (default: the app's, "
                              "prep/celery_pool.py; solo: the same without its time limits)")

@@ -190,16 +190,12 @@ def test_work_handed_in_while_redis_is_down_is_graded_after_it_restarts(cluster)
 
 def test_a_task_delivered_twice_to_two_workers_is_graded_once(cluster):
     question = slow_code_question()
-    assessment = assessment_with(question)
-    candidate = invite(assessment).candidate
     first, second = cluster.worker("first"), cluster.worker("second")
     cluster.wait_ready()
 
     # Services directly: the HTTP layer would enqueue a message of its own.
-    attempt, _ = attempt_start(candidate=candidate, assessment=assessment)
-    response_save(attempt_id=attempt.id, question_id=question.id, answer={"language": "python", "source": SLOW_SQUARE})
-    submission = Submission.objects.create(attempt=attempt, question=question, kind=Submission.Kind.SUBMIT,
-                                           language="python", source=SLOW_SQUARE, enqueued_at=timezone.now())
+    submission = queued_submission(question, SLOW_SQUARE)
+    attempt = submission.attempt
     task_ids = [f"duplicate-{uuid.uuid4().hex}" for _ in range(2)]
     for task_id in task_ids:
         submission_grade.apply_async((submission.id,), task_id=task_id)
