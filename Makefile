@@ -31,25 +31,17 @@ run: setup
 	@echo
 	@exec .venv/bin/honcho start -f Procfile
 
-# The suite starts its own Redis and Celery workers. It runs in its own PID namespace, so that a
-# sandbox failure under a hostile test (kill -1, fork bomb) cannot reach the rest of the machine.
-# Twice: on SQLite (everything), then on a private PostgreSQL (everything that touches the
-# database; the judge's own tests have no database). PREP_TEST_DATABASES=sqlite skips the second.
+# The suite starts its own Redis, Celery worker and (for its second half) PostgreSQL, in its own PID
+# namespace: on SQLite (everything) and on PostgreSQL (everything that touches the database), side
+# by side (scripts/run-tests.sh). PREP_TEST_DATABASES=sqlite skips the second;
+# PREP_TEST_PARALLEL=0 runs them one after the other.
 PREP_TEST_DATABASES ?= sqlite postgres
-PYTEST := PREP_PIDNS=1 unshare --pid --fork --mount-proc --kill-child
 test: setup-dev
 	@if [ "$$(id -u)" != 0 ]; then \
 	  echo "make test runs as root: the sandbox switches to unprivileged per-slot UIDs and the suite needs its own PID namespace." >&2; \
 	  exit 1; \
 	fi
-	@if echo "$(PREP_TEST_DATABASES)" | grep -qw sqlite; then \
-	  echo "== the whole suite on SQLite"; \
-	  $(PYTEST) .venv/bin/python -m pytest $(PYTEST_ARGS); \
-	fi
-	@if echo "$(PREP_TEST_DATABASES)" | grep -qw postgres; then \
-	  echo "== the suite on PostgreSQL (tests/judge has no database; the browser tests ran on SQLite)"; \
-	  $(PYTEST) scripts/with-postgres.sh .venv/bin/python -m pytest $(PYTEST_ARGS) tests --ignore=tests/judge --ignore=tests/browser; \
-	fi
+	@scripts/run-tests.sh "$(PREP_TEST_DATABASES)" $(PYTEST_ARGS)
 
 # Benchmarks print medians and ratios against the limit measured in the same run.
 bench: setup-dev
