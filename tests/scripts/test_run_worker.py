@@ -38,6 +38,14 @@ def test_it_runs_its_workers_starts_a_dead_one_again_and_stops_them_all_on_term(
     assert again[second] == pids[second], "the other worker went on untouched"
     assert f"run-worker: {first.split('@')[0]} exited with status 137; starting it again" in script.log_text()
 
+    # What a task past its hard time limit does to its worker (prep/celery_pool.py: the interval
+    # timer's SIGALRM, left to its default action); the restart says why.
+    os.kill(again[second], signal.SIGALRM)
+    again = wait_until(lambda: (now := worker_pids(nodes)) and now[second] != pids[second] and now, timeout=60,
+                       message="the worker SIGALRM killed to be started again", logs=[script])
+    assert (f"run-worker: {second.split('@')[0]} was killed by SIGALRM: a task passed its hard time limit; "
+            "starting it again") in script.log_text()
+
     os.kill(script.popen.pid, signal.SIGTERM)  # the script alone, as a process manager stops it
     assert script.popen.wait(timeout=30) == 0
     for pid in again.values():
