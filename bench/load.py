@@ -143,8 +143,10 @@ def _proc_stats() -> dict[int, tuple[int, str, float]]:
 
 
 def cpu_snapshot(procs: list) -> dict:
-    """CPU seconds so far: the machine's (busy, total, from /proc/stat) and each of our components'
-    (a process and its descendants, reaped ones included). Postgres: every visible `postgres`."""
+    """CPU seconds so far: the machine's (busy, total, and stolen: time the hypervisor gave this
+    VM's busy cores to another guest, counted in busy; from /proc/stat) and each of our
+    components' (a process and its descendants, reaped ones included). Postgres: every visible
+    `postgres`."""
     with open("/proc/stat") as f:
         fields = [int(x) for x in f.readline().split()[1:]]
     total = sum(fields[:8]) / CLK_TCK
@@ -164,7 +166,7 @@ def cpu_snapshot(procs: list) -> dict:
         components[proc.name] = sum(stats[pid][2] for pid in tree)
     components["postgres"] = sum(cpu for _, comm, cpu in stats.values() if comm == "postgres")
     components["bench (this process)"] = stats.get(os.getpid(), (0, "", 0.0))[2]
-    return {"total": total, "busy": busy, "components": components}
+    return {"total": total, "busy": busy, "stolen": fields[7] / CLK_TCK, "components": components}
 
 
 def machine_busy(seconds: float) -> float:
@@ -203,6 +205,7 @@ def time_judge_quietly(question, args, when: str) -> dict:
 
 def cpu_between(before: dict, after: dict) -> dict:
     return {"total": after["total"] - before["total"], "busy": after["busy"] - before["busy"],
+            "stolen": after["stolen"] - before["stolen"],
             "components": {k: after["components"].get(k, 0.0) - v for k, v in before["components"].items()}}
 
 
@@ -872,8 +875,8 @@ def print_report(args, results, report, judge_samples, bare, burst, drained_in, 
           f"{cpu['busy']:.0f} ({cpu['busy'] / cpu['total']:.0%}); this run's processes {ours:.0f}: "
           + ", ".join(f"{name} {sec:.0f}" for name, sec in sorted(cpu["components"].items(), key=lambda kv: -kv[1])))
     if os.environ.get("PREP_PIDNS") == "1":
-        print(f"   processes outside this run (other work on the machine): {max(cpu['busy'] - ours, 0):.0f} "
-              "core-seconds")
+        print(f"   outside this run's processes: {max(cpu['busy'] - ours, 0):.0f} core-seconds; stolen: "
+              f"{cpu['stolen']:.0f} (busy cores the hypervisor gave to other guests: the figures above vary with it)")
     web_cpu, db_cpu = cpu["components"].get("gunicorn", 0.0), cpu["components"].get("postgres", 0.0)
     grading_cpu = sum(v for k, v in cpu["components"].items() if k.startswith("worker"))
     served = sum(access["statuses"].values()) or 1
