@@ -31,10 +31,10 @@ run: setup
 	@echo
 	@exec .venv/bin/honcho start -f Procfile
 
-# The suite starts its own Redis, Celery worker and (for its second half) PostgreSQL, in its own PID
-# namespace: on SQLite (everything) and on PostgreSQL (everything that touches the database), side
-# by side (scripts/run-tests.sh). PREP_TEST_DATABASES=sqlite skips the second;
-# PREP_TEST_PARALLEL=0 runs them one after the other.
+# The suite starts its own Redis, Celery worker and PostgreSQL, each pytest run in its own PID
+# namespace: on SQLite (everything) and on PostgreSQL (everything that touches the database), the
+# host-exclusive tests alone first, then the rest side by side (scripts/run-tests.sh).
+# PREP_TEST_DATABASES=sqlite skips PostgreSQL; PREP_TEST_PARALLEL=0 runs one database after the other.
 PREP_TEST_DATABASES ?= sqlite postgres
 test: setup-dev
 	@if [ "$$(id -u)" != 0 ]; then \

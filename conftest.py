@@ -101,6 +101,21 @@ _session_worker: dict[str, str] = {}
 TEST_TIMELINE: list[tuple[float, str]] = []
 
 
+@pytest.hookimpl(trylast=True)  # after tests/judge/conftest.py has marked its items
+def pytest_collection_modifyitems(config, items):
+    """PREP_TEST_PHASE=exclusive keeps only the host_exclusive tests, =shared only the others:
+    scripts/run-tests.sh runs the first alone and the second on both databases side by side."""
+    phase = os.environ.get("PREP_TEST_PHASE", "")
+    if phase not in ("exclusive", "shared"):
+        return
+    keep, drop = [], []
+    for item in items:
+        (keep if (item.get_closest_marker("host_exclusive") is not None) == (phase == "exclusive") else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def pytest_runtest_logstart(nodeid, location):
     TEST_TIMELINE.append((time.clock_gettime(time.CLOCK_BOOTTIME), nodeid))
 

@@ -19,6 +19,16 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "hostile: runs hostile code in the sandbox; needs its own PID namespace")
 
 
+def pytest_collection_modifyitems(items):
+    """Every judge test may check the host's sandbox slots, /tmp and box directories afterwards
+    (host_is_fine_afterwards, the sweep tests): what another test run's sandboxes do there at the
+    same time would be counted against it."""
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.host_exclusive)
+
+
 @pytest.fixture(scope="session")
 def sandbox_ready():
     """The judge's tests need the real sandbox: no fakes, and no silent skip either."""
