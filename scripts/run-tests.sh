@@ -18,9 +18,11 @@ set -u
 databases=$1
 shift
 cd "$(dirname "$0")/.."
+unset PREP_TEST_PHASE  # set below, per phase; one run after the other runs every test
 pidns=(env PREP_PIDNS=1 unshare --pid --fork --mount-proc --kill-child)
 sqlite=(.venv/bin/python -m pytest "$@")
 postgres=(scripts/with-postgres.sh .venv/bin/python -m pytest "$@" tests --ignore=tests/judge --ignore=tests/browser)
+postgres_header="on PostgreSQL (tests/judge has no database; the browser tests ran on SQLite)"
 want() { [[ " $databases " == *" $1 "* ]]; }
 status=0
 # pytest's 5 is "no test selected": a phase may hold none of the tests PYTEST_ARGS selects.
@@ -32,7 +34,7 @@ if ! want postgres || [ "${PREP_TEST_PARALLEL:-1}" = 0 ]; then
     "${pidns[@]}" "${sqlite[@]}"; check $?
   fi
   if want postgres; then
-    echo "== the suite on PostgreSQL (tests/judge has no database; the browser tests ran on SQLite)"
+    echo "== the suite $postgres_header"
     "${pidns[@]}" "${postgres[@]}"; check $?
   fi
   exit $status
@@ -51,7 +53,7 @@ if want sqlite; then
   PREP_TEST_PHASE=shared "${pidns[@]}" "${sqlite[@]}"; check $?
 fi
 wait "$postgres_pid"; check $?
-echo "== on PostgreSQL (tests/judge has no database; the browser tests ran on SQLite)"
+echo "== $postgres_header"
 cat "$log"
 rm -f "$log"
 exit $status
