@@ -31,6 +31,7 @@ from assessments.models import (
     TestGroup,
     TextAnswer,
 )
+from assessments.selectors import question_exposure_count
 from assessments.services.imports import questions_import_upload
 from assessments.services.packs import pack_zip
 from assessments.services.regrades import (
@@ -149,9 +150,9 @@ class VersionFilter(admin.SimpleListFilter):
 
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
-    list_display = ["title", "kind", "status", "version", "check_ok", "difficulty", "points", "skill_list", "exposure_count"]
+    list_display = ["title", "kind", "status", "version", "check_ok", "difficulty", "points", "skill_list", "exposure"]
     list_filter = [VersionFilter, "status", "kind", "difficulty", "skills", "category"]
-    readonly_fields = ["exposure_count", "author", "version", "version_of", "check_ok", "check_detail", "checked_at"]
+    readonly_fields = ["exposure", "author", "version", "version_of", "check_ok", "check_detail", "checked_at"]
     actions = ["validate", "publish", "retire", "regrade", "export_pack"]
     search_fields = ["title", "slug", "prompt"]
     prepopulated_fields = {"slug": ["title"]}
@@ -274,7 +275,12 @@ class QuestionAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/assessments/question/import.html", context)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("skills")
+        return super().get_queryset(request).prefetch_related("skills").annotate(exposure=question_exposure_count())
+
+    @admin.display(description="Exposure", ordering="exposure")
+    def exposure(self, question):
+        """How many attempts have shown this version (counted from its responses)."""
+        return getattr(question, "exposure", None) if question.pk else None
 
     @admin.display(description="Skills")
     def skill_list(self, question):

@@ -134,6 +134,28 @@ def practice_eligible(questions: QuerySet[Question]) -> QuerySet[Question]:
     return questions.exclude(Q(generator="") & Q(id__in=in_exams))
 
 
+def question_exposures(*, question_ids) -> dict[int, int]:
+    """How many attempts have shown each question, its archived versions included: an attempt
+    has one response per question it shows, and a new version moves the responses of the old
+    content onto the archived row. Counted from the responses rather than kept on the question,
+    so starting an attempt writes nothing to rows every other start shares (an attempt deleted
+    with its responses no longer counts). One query."""
+    ids = set(question_ids)
+    counts = dict.fromkeys(ids, 0)
+    rows = (Response.objects.filter(Q(question_id__in=ids) | Q(question__version_of_id__in=ids))
+            .values(family=Coalesce("question__version_of_id", "question_id")).annotate(n=Count("id")).order_by())
+    for row in rows:
+        counts[row["family"]] = row["n"]
+    return counts
+
+
+def question_exposure_count() -> Subquery:
+    """An annotation: how many attempts have shown this row's version of a question (its own
+    responses). For lists of questions; `question_exposures` counts a question's versions too."""
+    return Coalesce(Subquery(Response.objects.filter(question=OuterRef("pk")).order_by().values("question")
+                             .annotate(n=Count("id")).values("n")), 0)
+
+
 def assessment_question_count(*, assessment: Assessment) -> int:
     return assessment.items.count() + sum(d.count for d in assessment.draws.all())
 

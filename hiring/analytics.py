@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from assessments.models import Assessment, AssessmentQuestion, Attempt, Question, Response, Skill
+from assessments.selectors import question_exposures
 from hiring.models import Application, Role, Scorecard, Stage, StageTransition
 
 DAY_S = 86400.0
@@ -146,7 +147,7 @@ def item_statistics(*, assessment: Assessment) -> dict:
     """Per question family (a live question and its past versions) over graded attempts: how many
     responses, the facility (mean score as a fraction of the maximum), the discrimination (the
     point-biserial correlation between the item's score fraction and the rest of the test's),
-    exposure, and the mean time spent where the page reported it. Four queries: every sum is
+    exposure, and the mean time spent where the page reported it. Five queries: every sum is
     made in the database, so the cost does not grow in Python with the number of attempts."""
     graded = Response.objects.filter(attempt__assessment=assessment, attempt__state=Attempt.State.GRADED,
                                      score__isnull=False, max_score__gt=0)
@@ -180,6 +181,7 @@ def item_statistics(*, assessment: Assessment) -> dict:
     ]
     questions = Question.objects.in_bulk(set(fixed) | set(rows))
     drawn = sorted((f for f in rows if f not in set(fixed)), key=lambda f: (questions[f].title, f))
+    exposure = question_exposures(question_ids=questions)
     items = []
     for family in dict.fromkeys(fixed + drawn):  # fixed items in order, then drawn ones by title
         question, row = questions[family], rows.get(family, {})
@@ -191,7 +193,7 @@ def item_statistics(*, assessment: Assessment) -> dict:
             "responses": row.get("responses", 0),
             "mean_score": round(row["sum_x"] / row["responses"], 4) if row else None,
             "discrimination": _correlation(row) if row else None,
-            "exposure": question.exposure_count,
+            "exposure": exposure[family],
             "mean_time_s": round(row["mean_time_s"], 1) if row.get("mean_time_s") is not None else None,
         }
         items.append(item)

@@ -75,7 +75,6 @@ class Question(BaseModel):
     author = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="authored_questions"
     )
-    exposure_count = models.PositiveIntegerField(default=0, help_text="How many attempts have shown it.")
 
     generator = models.TextField(
         blank=True,

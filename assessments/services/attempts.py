@@ -1,7 +1,7 @@
 import random
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Sum, prefetch_related_objects
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum, prefetch_related_objects
 from django.utils import timezone
 
 from accounts.models import User
@@ -60,13 +60,7 @@ def attempt_start(*, candidate: User, assessment: Assessment) -> tuple[Attempt, 
     except IntegrityError:
         # A concurrent request started it first (one open attempt per candidate): resume that one.
         return Attempt.objects.get(candidate=candidate, assessment=assessment, state=Attempt.State.IN_PROGRESS), False
-    # Every start counts an exposure on each question of the paper (below), the same rows for
-    # every candidate, and its responses' foreign keys share-lock them. Taken in the order a
-    # statement meets them, two starts (or a start and a pack import) can take them in different
-    # orders, when an earlier update moved a row's newest version, and PostgreSQL then aborts one
-    # with a deadlock: they are locked in id order first.
-    ids = sorted(q.id for q in questions)
-    list(Question.objects.filter(id__in=ids).order_by("id").select_for_update(no_key=True).values_list("id"))
+    _share_lock_in_id_order(questions)
     order = list(questions)
     if assessment.shuffle_questions:
         random.Random(attempt.seed).shuffle(order)  # fixed by the seed: a reload shows the same order
@@ -75,13 +69,32 @@ def attempt_start(*, candidate: User, assessment: Assessment) -> tuple[Attempt, 
         Response(attempt=attempt, question=q, answer={}, max_score=float(q.points), position=i, variant=variants.get(q.id))
         for i, q in enumerate(order)
     )
-    Question.objects.filter(id__in=ids).update(exposure_count=F("exposure_count") + 1)
 
     from assessments.tasks import attempt_expire
 
     deadline = attempt.deadline
     transaction.on_commit(lambda: attempt_expire.apply_async((attempt.id,), eta=deadline), robust=True)
     return attempt, True
+
+
+def _share_lock_in_id_order(questions: list[Question]) -> None:
+    """Key-share the paper's question rows, in id order, before the responses' foreign keys do.
+
+    Every candidate's start share-locks the same rows, in the order of its (shuffled) paper. Key
+    share locks never wait for one another, nor for staff edits, so starts run side by side; but
+    a pack import or a new version takes its questions FOR UPDATE, in id order. Met in paper order,
+    a start and an import could each hold a row the other waits for, and PostgreSQL would abort
+    one with a deadlock; taken in id order first, they queue instead. (A start writes nothing to
+    these rows: exposure is counted from responses, so no start waits for another's commit.)
+    SQLite has one writer at a time and no row locks."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_KEY_SHARE_SQL.format(table=connection.ops.quote_name(Question._meta.db_table)),
+                       [sorted(q.id for q in questions)])
+
+
+_KEY_SHARE_SQL = "SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE"
 
 
 def _variants_for(*, candidate: User, questions: list[Question], seed: int) -> dict:

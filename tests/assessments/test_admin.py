@@ -180,3 +180,22 @@ def test_the_regrade_list_costs_the_same_queries_for_one_regrade_or_five(admin_c
         corrected_regrade()
     with django_assert_max_num_queries(len(one.captured_queries)):
         assert admin_client.get(url).content.count(b"1 response(s): 1 up") == 5
+
+
+def test_the_question_list_shows_how_many_attempts_have_shown_each_question_and_sorts_by_it(admin_client):
+    from assessments.services import attempt_start
+    from tests.assessments.factories import assessment_with, invite
+
+    shown, unseen = numeric_question(title="Shown twice"), numeric_question(title="Never shown")
+    assessment = assessment_with(shown)
+    for _ in range(2):
+        attempt_start(candidate=invite(assessment).candidate, assessment=assessment)
+    url = reverse("admin:assessments_question_changelist")
+
+    page = admin_client.get(url, {"o": "-9"}).content.decode()  # column 9, exposure, descending
+
+    assert page.index("Shown twice") < page.index("Never shown")
+    row = page[page.index("Shown twice"):].split("</tr>")[0]
+    assert '<td class="field-exposure">2</td>' in row
+    assert '<td class="field-exposure">0</td>' in page[page.index("Never shown"):].split("</tr>")[0]
+    assert "Exposure" in admin_client.get(reverse("admin:assessments_question_change", args=[shown.id])).content.decode()

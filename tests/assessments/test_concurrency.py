@@ -7,6 +7,7 @@ import pytest
 from django.db import connection, connections, transaction
 
 from assessments.models import Attempt, Question, Response, Submission
+from assessments.selectors import question_exposures
 from assessments.services import attempt_start, attempt_submit, response_save, submission_claim, submission_create
 from assessments.services.packs import pack_import, question_export
 from assessments.services.responses import attempt_lock_open
@@ -170,9 +171,44 @@ def starts_while(staff_action, assessment, candidates, *, threads):
     return results, errors, staff_errors
 
 
+def test_a_start_never_waits_for_another_candidates_start_to_commit():
+    """Every candidate's paper is the same question rows: a start not yet committed (a slow one,
+    or one on another web host) holds up no other start."""
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite has one writer at a time; row locks are PostgreSQL's")
+    assessment = assessment_with(*(numeric_question() for _ in range(3)))
+    first, second = invite(assessment).candidate, invite(assessment).candidate
+    started, release = threading.Event(), threading.Event()
+
+    def open_start():
+        try:
+            with transaction.atomic():
+                attempt_start(candidate=first, assessment=assessment)
+                started.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=open_start)
+    holder.start()
+    try:
+        assert started.wait(30)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '5s'")  # a wait would end the start in an error
+            attempt, created = attempt_start(candidate=second, assessment=assessment)
+    finally:
+        release.set()
+        holder.join(30)
+
+    assert created and attempt.candidate == second
+    assert Attempt.objects.filter(assessment=assessment).count() == 2
+
+
 def test_a_burst_of_starts_on_the_same_questions_while_staff_edit_them_never_deadlocks():
-    """Each start counts an exposure on every question of the paper: the same rows, for every
-    candidate. Rows an edit moved meanwhile must not make two starts lock them in different orders."""
+    """Every start share-locks the questions of its paper (its responses' foreign keys): the same
+    rows, for every candidate. Rows an edit moved meanwhile must not make two starts lock them in
+    different orders, and each start counts one exposure of each question."""
     if connection.vendor == "sqlite":
         pytest.skip("SQLite has one writer at a time; row locks are PostgreSQL's")
     questions = [numeric_question() for _ in range(6)]
@@ -186,8 +222,7 @@ def test_a_burst_of_starts_on_the_same_questions_while_staff_edit_them_never_dea
 
     assert errors == {} and staff_errors == []
     assert sum(map(len, results.values())) == len(candidates)
-    assert set(Question.objects.filter(pk__in=[q.pk for q in questions]).values_list("exposure_count", flat=True)) == {
-        len(candidates)}
+    assert question_exposures(question_ids=[q.pk for q in questions]) == {q.pk: len(candidates) for q in questions}
 
 
 def test_importing_a_pack_of_live_questions_while_candidates_start_deadlocks_neither():

@@ -67,12 +67,12 @@ def test_placeholders_must_stand_for_every_parameter():
 
 RETITLE = CompiledUpdate(lambda slug, status: Question.objects.filter(slug=slug, status=status), "<slug>", "<status>",
                          fields=("title", "hints", "updated_at", "estimated_minutes"),
-                         expressions={"exposure_count": F("exposure_count") + 1})
+                         expressions={"version": F("version") + 1})
 WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 def test_a_compiled_update_changes_what_queryset_update_would_and_counts_the_rows():
-    draft = QuestionFactory(slug="first", status=Question.Status.DRAFT, exposure_count=4, estimated_minutes=5)
+    draft = QuestionFactory(slug="first", status=Question.Status.DRAFT, version=4, estimated_minutes=5)
     other = QuestionFactory(slug="second", status=Question.Status.DRAFT, title="Untouched")
 
     changed = RETITLE.run("first", Question.Status.DRAFT, title="New", hints=["a", {"b": [1, None]}],
@@ -80,7 +80,7 @@ def test_a_compiled_update_changes_what_queryset_update_would_and_counts_the_row
 
     assert changed == 1
     draft.refresh_from_db()
-    assert (draft.title, draft.hints, draft.updated_at, draft.estimated_minutes, draft.exposure_count) == (
+    assert (draft.title, draft.hints, draft.updated_at, draft.estimated_minutes, draft.version) == (
         "New", ["a", {"b": [1, None]}], WHEN, None, 5)
     other.refresh_from_db()
     assert other.title == "Untouched"

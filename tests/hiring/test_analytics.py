@@ -143,7 +143,6 @@ def calibrated_items():
     core = QuestionFactory(points=4, title="Core")
     assessment = assessment_with(good, bad, flat, core)
     old_good = QuestionFactory(points=1, title="Good (v1)", version_of=good, status=Question.Status.RETIRED)
-    Question.objects.filter(pk=good.pk).update(exposure_count=6)
     for i in range(6):
         strong = i >= 3
         graded_attempt(assessment, {old_good if i == 0 else good: 1.0 if strong else 0.0, bad: 0.0 if strong else 1.0,

@@ -338,7 +338,6 @@ class Generator:
             Response.objects.bulk_create(responses, batch_size=BATCH)
             done_attempts += len(batch)
             done_responses += len(responses)
-        Question.objects.filter(id__in=[q.id for q, _, _ in questions]).update(exposure_count=done_attempts)
         return done_attempts, done_responses
 
     def _answer(self, question: Question, level: float, options: list[Option], ability: float) -> tuple[float, dict]:

@@ -50,16 +50,19 @@ def test_an_assessment_with_an_unpublished_question_cannot_start():
         attempt_start(candidate=invite(assessment).candidate, assessment=assessment)
 
 
-def test_starting_counts_an_exposure_of_each_question():
+def test_each_start_counts_an_exposure_of_each_question_and_resuming_does_not():
+    from assessments.selectors import question_exposures
     from assessments.services import attempt_start
     from tests.assessments.factories import assessment_with, invite, single_choice_question
 
-    question = single_choice_question()
+    question, unused = single_choice_question(), single_choice_question()
     assessment = assessment_with(question)
+    first = invite(assessment).candidate
+    attempt_start(candidate=first, assessment=assessment)
+    attempt_start(candidate=first, assessment=assessment)  # resumed
     attempt_start(candidate=invite(assessment).candidate, assessment=assessment)
-    attempt_start(candidate=invite(assessment).candidate, assessment=assessment)
-    question.refresh_from_db()
-    assert question.exposure_count == 2
+
+    assert question_exposures(question_ids=[question.id, unused.id]) == {question.id: 2, unused.id: 0}
 
 
 def test_every_question_of_the_starter_pack_validates():
