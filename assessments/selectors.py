@@ -103,7 +103,9 @@ def assessment_get_for_user(*, user: User, assessment_id: int) -> Assessment:
 def assessment_questions(*, assessment: Assessment, seed: int | None = None) -> list[Question]:
     """The fixed questions, then each draw's questions: published ones matching its filters,
     not already chosen, sampled by the seed (one attempt's draw is reproducible from it)."""
-    chosen = [item.question for item in assessment.items.select_related("question").order_by("order", "id")]
+    # With what a candidate's page shows of each (the start shows the paper it has just made).
+    chosen = [item.question for item in assessment.items.select_related("question__code", "question__numeric")
+              .order_by("order", "id")]
     taken = {q.id for q in chosen}
     for draw in assessment.draws.all():
         pool = Question.objects.filter(status=Question.Status.PUBLISHED).exclude(id__in=taken)
@@ -115,7 +117,7 @@ def assessment_questions(*, assessment: Assessment, seed: int | None = None) -> 
             pool = pool.filter(difficulty=draw.difficulty)
         if draw.kind:
             pool = pool.filter(kind=draw.kind)
-        candidates = list(pool.order_by("id").distinct())
+        candidates = list(pool.select_related("code", "numeric").order_by("id").distinct())
         if len(candidates) < draw.count:
             raise Conflict(
                 "This assessment is not ready yet: a question pool is too small.",
@@ -174,8 +176,12 @@ def attempt_get_for_user(*, user: User, attempt_id: int, to_change: bool = False
 
 def attempt_responses(*, attempt: Attempt) -> list[Response]:
     """Responses in the attempt's order (shuffled per attempt if the assessment says so), with
-    everything a candidate-facing page shows; `question.display_options` is the option order."""
+    everything a candidate-facing page shows; `question.display_options` is the option order.
+    An attempt that attempt_start has just made carries its responses (`started_responses`, each
+    with its question and variant): they are not read back."""
+    started = getattr(attempt, "started_responses", None)
     responses = sorted(
+        started if started is not None else
         Response.objects.filter(attempt=attempt).select_related("question__code", "question__numeric", "variant",
                                                                 "reviewed_by"),
         key=lambda r: (r.position, r.id),

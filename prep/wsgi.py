@@ -5,6 +5,8 @@ from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 from django.urls import get_resolver
 
+from prep.celery import app as celery_app
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prep.settings")
 
 application = get_wsgi_application()
@@ -13,6 +15,10 @@ application = get_wsgi_application()
 # first request took ~0.4 s of CPU longer (the URLconf and everything it imports; one measurement
 # on the 2-core dev VM), holding the GIL while the requests on the worker's other threads waited.
 get_resolver().url_patterns
+# Likewise the Celery task modules, which views import only where they enqueue: under
+# bench/load.py the first start in each worker imported assessments.tasks (and the judge) while
+# the starts on its other threads waited for the import.
+celery_app.loader.import_default_modules()
 
 # The web tier runs requests in threads (gunicorn --threads) that mostly wait on PostgreSQL and
 # Redis. Each answer that comes back needs the GIL, which a thread busy serializing gives up

@@ -24,11 +24,26 @@ def attempt_transition(*, attempt: Attempt, to: str, **fields) -> Attempt:
     return attempt
 
 
-@transaction.atomic
 def attempt_start(*, candidate: User, assessment: Assessment) -> tuple[Attempt, bool]:
     """Start (or resume) the candidate's attempt. Returns (attempt, created).
 
-    The deadline is fixed here, on the server, and nothing the client sends moves it."""
+    The deadline is fixed here, on the server, and nothing the client sends moves it. A new
+    attempt carries the responses made for it as `started_responses` (see attempt_responses)."""
+    try:
+        return _attempt_start(candidate=candidate, assessment=assessment)
+    except IntegrityError:
+        # A concurrent request started it first (one open attempt per candidate): this one's
+        # transaction is rolled back whole; resume that one.
+        open_attempt = Attempt.objects.filter(
+            candidate=candidate, assessment=assessment, state=Attempt.State.IN_PROGRESS
+        ).first()
+        if open_attempt is None:
+            raise
+        return open_attempt, False
+
+
+@transaction.atomic
+def _attempt_start(*, candidate: User, assessment: Assessment) -> tuple[Attempt, bool]:
     access = assessment_access(user=candidate, assessment=assessment)
     if not access.allowed:
         raise NotFound("Assessment not found.")
@@ -47,25 +62,20 @@ def attempt_start(*, candidate: User, assessment: Assessment) -> tuple[Attempt, 
     if unpublished:
         raise Conflict("This assessment is not ready yet: some of its questions are not published.",
                        {"unpublished": len(unpublished)})
-    try:
-        with transaction.atomic():
-            attempt = Attempt.objects.create(
-                candidate=candidate,
-                assessment=assessment,
-                seed=seed,
-                started_at=now,
-                deadline=now + assessment.time_limit + access.extra_time,
-                max_score=float(sum(q.points for q in questions)),
-            )
-    except IntegrityError:
-        # A concurrent request started it first (one open attempt per candidate): resume that one.
-        return Attempt.objects.get(candidate=candidate, assessment=assessment, state=Attempt.State.IN_PROGRESS), False
+    attempt = Attempt.objects.create(  # IntegrityError if a concurrent start made it first (attempt_start)
+        candidate=candidate,
+        assessment=assessment,
+        seed=seed,
+        started_at=now,
+        deadline=now + assessment.time_limit + access.extra_time,
+        max_score=float(sum(q.points for q in questions)),
+    )
     _share_lock_in_id_order(questions)
     order = list(questions)
     if assessment.shuffle_questions:
         random.Random(attempt.seed).shuffle(order)  # fixed by the seed: a reload shows the same order
     variants = _variants_for(candidate=candidate, questions=order, seed=seed)
-    Response.objects.bulk_create(
+    attempt.started_responses = Response.objects.bulk_create(
         Response(attempt=attempt, question=q, answer={}, max_score=float(q.points), position=i, variant=variants.get(q.id))
         for i, q in enumerate(order)
     )

@@ -12,10 +12,12 @@ from tests.accounts.factories import StaffFactory, UserFactory, client_for
 from tests.assessments.factories import (
     assessment_with,
     code_question,
+    data_analysis_question,
     invite,
     multiple_choice_question,
     numeric_question,
     single_choice_question,
+    variants_of,
 )
 
 pytestmark = pytest.mark.django_db
@@ -97,6 +99,25 @@ def test_starting_returns_201_with_questions_but_no_answers(setup):
     assert "0.05" not in json.dumps(numeric)
     again = client.post(f"/api/assessments/{assessment.id}/attempts/")
     assert again.status_code == 200 and again.json()["id"] == body["id"]
+
+
+def test_the_paper_a_start_answers_with_is_the_one_reading_the_attempt_shows():
+    """The start answers from the responses it has just made; reading the attempt reads them
+    back: the same questions, order, shuffled options, variant text, datasets and samples."""
+    parameterized = data_analysis_question(variant_count=3)
+    variants_of(parameterized, [{"params": {"n": 100 + i}, "answers": {"mean_diff": float(i)},
+                                 "datasets": {"ab.csv": "group,value\nA,1\nB,2\n"}} for i in range(3)])
+    assessment = assessment_with(single_choice_question(), multiple_choice_question(), numeric_question(),
+                                 code_question(), parameterized, shuffle_questions=True, shuffle_options=True)
+    client = client_for(invite(assessment).candidate)
+
+    started = start(client, assessment)
+    read = client.get(f"/api/attempts/{started['id']}/").json()
+
+    assert started["questions"] == read["questions"]
+    assert started["answers"] == read["answers"] == {str(q["id"]): {} for q in read["questions"]}
+    shown = next(q for q in started["questions"] if q["id"] == parameterized.id)
+    assert "{{n}}" not in shown["prompt"] and shown["datasets"][0]["name"] == "ab.csv"
 
 
 def test_every_kind_of_answer_autosaves_and_reads_back(setup):
