@@ -136,18 +136,25 @@ def practice_eligible(questions: QuerySet[Question]) -> QuerySet[Question]:
     return questions.exclude(Q(generator="") & Q(id__in=in_exams))
 
 
+def question_families(*, question_ids) -> dict[int, int]:
+    """Each given question, and each archived version of one, -> the given question's id."""
+    family = {question_id: question_id for question_id in question_ids}
+    family.update(Question.objects.filter(version_of_id__in=family).values_list("id", "version_of_id"))
+    return family
+
+
 def question_exposures(*, question_ids) -> dict[int, int]:
     """How many attempts have shown each question, its archived versions included: an attempt
     has one response per question it shows, and a new version moves the responses of the old
     content onto the archived row. Counted from the responses rather than kept on the question,
     so starting an attempt writes nothing to rows every other start shares (an attempt deleted
-    with its responses no longer counts). One query."""
-    ids = set(question_ids)
-    counts = dict.fromkeys(ids, 0)
-    rows = (Response.objects.filter(Q(question_id__in=ids) | Q(question__version_of_id__in=ids))
-            .values(family=Coalesce("question__version_of_id", "question_id")).annotate(n=Count("id")).order_by())
-    for row in rows:
-        counts[row["family"]] = row["n"]
+    with its responses no longer counts). Two queries; the count reads only the responses'
+    question index (50k attempts of 4 questions: ~25 ms on SQLite, bench/hiring.py)."""
+    family = question_families(question_ids=question_ids)
+    counts = dict.fromkeys(family.values(), 0)
+    for question_id, n in (Response.objects.filter(question_id__in=family).values("question_id")
+                           .annotate(n=Count("id")).values_list("question_id", "n").order_by()):
+        counts[family[question_id]] += n
     return counts
 
 

@@ -4,8 +4,9 @@
 
 A throw-away SQLite database (a temp file, migrated) is filled by `generate_hiring_load`; then
 Django's test client, signed in as a superuser, times many GETs of the staff candidate list (page
-1, a filtered page, ordered by score), the role funnel, and — the floor — a bare DRF view that
-returns {"ok": true} through the same middleware, authentication and renderer.
+1, a filtered page, ordered by score), the role funnel, the item statistics of the role's
+assessment, and — the floor — a bare DRF view that returns {"ok": true} through the same
+middleware, authentication and renderer.
 Target (issue: reports and analytics): every endpoint's p95 <= 300 ms at 10k applications and
 50k attempts. Exit status 1 when one misses it."""
 
@@ -60,6 +61,8 @@ def run(args) -> int:
     from rest_framework.views import APIView
 
     from accounts.models import User
+    from assessments.models import Assessment
+    from hiring.management.commands.generate_hiring_load import _assessment_slug
     from hiring.models import Role
 
     setup_test_environment()  # the test client's host is allowed, e-mail stays in memory
@@ -86,6 +89,7 @@ def run(args) -> int:
           f"--attempts {args.attempts}: {generated - migrated:.1f} s\n")
 
     role = Role.objects.get(slug="bench-load")
+    assessment = Assessment.objects.get(slug=_assessment_slug(role.slug))
     admin = User.objects.create_superuser("bench-admin", "bench-admin@example.com", None)
     client = Client()
     client.force_login(admin)
@@ -97,6 +101,8 @@ def run(args) -> int:
         ("candidate list, ordering=-score", f"{base}/applications/?limit=50&ordering=-score"),
         ("candidate list, ordering=-score, page 50", f"{base}/applications/?limit=50&offset=2450&ordering=-score"),
         ("role funnel", f"{base}/funnel/"),
+        # Exposure is counted from the responses as the report is read (not kept on the question).
+        ("assessment item statistics", f"/api/staff/assessments/{assessment.id}/item-statistics/"),
     ]
     with override_settings(ROOT_URLCONF=urls.__name__):
         timings = {name: time_get(client, url, args.runs) for name, url in endpoints}
