@@ -2,6 +2,7 @@
 database connection): on SQLite here and on PostgreSQL in the suite's second run."""
 
 import threading
+from contextlib import contextmanager
 
 import pytest
 from django.db import connection, connections, transaction
@@ -119,28 +120,41 @@ def test_a_candidate_holding_their_attempt_does_not_hold_up_another_candidate_of
     assessment = assessment_with(question)
     mine, _ = attempt_start(candidate=invite(assessment).candidate, assessment=assessment)
     theirs, _ = attempt_start(candidate=invite(assessment).candidate, assessment=assessment)
+
+    with held_open(lambda: attempt_lock_open(attempt_id=mine.id)):  # one candidate's save, stopped holding its lock
+        without_waiting(lambda: CONTENDERS[contender](theirs, question))
+
+
+@contextmanager
+def held_open(work):
+    """Runs work() in another thread, in a transaction left open (its locks held) for the block."""
     held, release = threading.Event(), threading.Event()
 
-    def hold():  # one candidate's save, stopped while it holds its attempt's lock
+    def hold():
         try:
             with transaction.atomic():
-                attempt_lock_open(attempt_id=mine.id)
+                work()
                 held.set()
-                release.wait(10)
+                release.wait(30)
         finally:
             connections.close_all()
 
     holder = threading.Thread(target=hold)
     holder.start()
     try:
-        assert held.wait(10)
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout = '2s'")  # a wait on the other's lock fails, not hangs
-            CONTENDERS[contender](theirs, question)
+        assert held.wait(30)
+        yield
     finally:
         release.set()
-        holder.join(10)
+        holder.join(30)
+
+
+def without_waiting(work):
+    """work()'s result; a wait of more than 2 s on another transaction's lock fails it, not hangs it."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '2s'")
+        return work()
 
 
 def starts_while(staff_action, assessment, candidates, *, threads):
@@ -178,28 +192,9 @@ def test_a_start_never_waits_for_another_candidates_start_to_commit():
         pytest.skip("SQLite has one writer at a time; row locks are PostgreSQL's")
     assessment = assessment_with(*(numeric_question() for _ in range(3)))
     first, second = invite(assessment).candidate, invite(assessment).candidate
-    started, release = threading.Event(), threading.Event()
 
-    def open_start():
-        try:
-            with transaction.atomic():
-                attempt_start(candidate=first, assessment=assessment)
-                started.set()
-                release.wait(30)
-        finally:
-            connections.close_all()
-
-    holder = threading.Thread(target=open_start)
-    holder.start()
-    try:
-        assert started.wait(30)
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout = '5s'")  # a wait would end the start in an error
-            attempt, created = attempt_start(candidate=second, assessment=assessment)
-    finally:
-        release.set()
-        holder.join(30)
+    with held_open(lambda: attempt_start(candidate=first, assessment=assessment)):
+        attempt, created = without_waiting(lambda: attempt_start(candidate=second, assessment=assessment))
 
     assert created and attempt.candidate == second
     assert Attempt.objects.filter(assessment=assessment).count() == 2
