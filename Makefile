@@ -47,6 +47,7 @@ test: setup-dev
 bench: setup-dev
 	@.venv/bin/python bench/judge.py
 	@.venv/bin/python bench/hiring.py
+	@.venv/bin/python bench/hiring.py --postgres
 	@.venv/bin/python bench/grading.py
 	@.venv/bin/python bench/pool.py
 	@.venv/bin/python bench/web.py --gunicorn
