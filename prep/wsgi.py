@@ -17,8 +17,10 @@ application = get_wsgi_application()
 get_resolver().url_patterns
 # Likewise the Celery task modules, which views import only where they enqueue: under
 # bench/load.py the first start in each worker imported assessments.tasks (and the judge) while
-# the starts on its other threads waited for the import.
-celery_app.loader.import_default_modules()
+# the starts on its other threads waited for the import. (Forced discovery only imports them;
+# loader.import_default_modules() would also run Django's checks in every worker, through
+# Celery's Django fix-up.)
+celery_app.autodiscover_tasks(force=True)
 
 # The web tier runs requests in threads (gunicorn --threads) that mostly wait on PostgreSQL and
 # Redis. Each answer that comes back needs the GIL, which a thread busy serializing gives up

@@ -1,4 +1,5 @@
 import random
+from datetime import UTC, datetime
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum, prefetch_related_objects
@@ -70,15 +71,17 @@ def _attempt_start(*, candidate: User, assessment: Assessment) -> tuple[Attempt,
         deadline=now + assessment.time_limit + access.extra_time,
         max_score=float(sum(q.points for q in questions)),
     )
-    _share_lock_in_id_order(questions)
+    unchanged = _share_lock_in_id_order(questions)
     order = list(questions)
     if assessment.shuffle_questions:
         random.Random(attempt.seed).shuffle(order)  # fixed by the seed: a reload shows the same order
     variants = _variants_for(candidate=candidate, questions=order, seed=seed)
-    attempt.started_responses = Response.objects.bulk_create(
+    responses = Response.objects.bulk_create(
         Response(attempt=attempt, question=q, answer={}, max_score=float(q.points), position=i, variant=variants.get(q.id))
         for i, q in enumerate(order)
     )
+    if unchanged:  # else a new version landed meanwhile: the page reads the attempt back, all of one version
+        attempt.started_responses = responses
 
     from assessments.tasks import attempt_expire
 
@@ -87,24 +90,34 @@ def _attempt_start(*, candidate: User, assessment: Assessment) -> tuple[Attempt,
     return attempt, True
 
 
-def _share_lock_in_id_order(questions: list[Question]) -> None:
-    """Key-share the paper's question rows, in id order, before the responses' foreign keys do.
+def _share_lock_in_id_order(questions: list[Question]) -> bool:
+    """Key-share the paper's question rows, in id order, before the responses' foreign keys do;
+    True if none has changed since `questions` was read.
 
     Every candidate's start share-locks the same rows, in the order of its (shuffled) paper. Key
-    share locks never wait for one another, nor for staff edits, so starts run side by side; but
-    a pack import or a new version takes its questions FOR UPDATE, in id order. Met in paper order,
-    a start and an import could each hold a row the other waits for, and PostgreSQL would abort
-    one with a deadlock; taken in id order first, they queue instead. (A start writes nothing to
-    these rows: exposure is counted from responses, so no start waits for another's commit.)
-    SQLite has one writer at a time and no row locks."""
-    if connection.vendor != "postgresql":
-        return
+    share locks do not wait for one another, nor for an update that leaves the key alone (a
+    staff edit of the row), so starts run side by side; but a pack import, a new version or a
+    status change takes its questions FOR UPDATE, in id order. Met in paper order, a start and an
+    import could each hold a row the other waits for, and PostgreSQL would abort one with a
+    deadlock; taken in id order first, they queue instead. A start writes nothing to these rows
+    (exposure is counted from responses), so it never waits for another start's commit.
+
+    A start that queued behind a new version read the old one: the version and update time
+    returned here tell. SQLite has no row locks, but the attempt's insert already holds its one
+    writer's lock, so what this reads there is final too."""
+    table = connection.ops.quote_name(Question._meta.db_table)
+    lock = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
+    ids = sorted(q.id for q in questions)
     with connection.cursor() as cursor:
-        cursor.execute(_KEY_SHARE_SQL.format(table=connection.ops.quote_name(Question._meta.db_table)),
-                       [sorted(q.id for q in questions)])
+        cursor.execute(f"SELECT id, version, updated_at FROM {table} WHERE id IN ({', '.join(['%s'] * len(ids))}) "
+                       f"ORDER BY id{lock}", ids)
+        now = {question_id: (version, _aware(updated_at)) for question_id, version, updated_at in cursor.fetchall()}
+    return all(now.get(q.id) == (q.version, q.updated_at) for q in questions)
 
 
-_KEY_SHARE_SQL = "SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE"
+def _aware(moment: datetime) -> datetime:
+    """SQLite's driver returns its stored UTC times naive (the ORM makes them aware)."""
+    return timezone.make_aware(moment, UTC) if timezone.is_naive(moment) else moment
 
 
 def _variants_for(*, candidate: User, questions: list[Question], seed: int) -> dict:

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from assessments.models import CodeTest, Question
+from assessments.models import CodeTest, Question, Response
 from tests.accounts.factories import UserFactory
 from tests.assessments.factories import code_question, multiple_choice_question, numeric_question, single_choice_question
 
@@ -186,16 +186,20 @@ def test_the_question_list_shows_how_many_attempts_have_shown_each_question_and_
     from assessments.services import attempt_start
     from tests.assessments.factories import assessment_with, invite
 
-    shown, unseen = numeric_question(title="Shown twice"), numeric_question(title="Never shown")
+    shown, unseen = numeric_question(title="Shown thrice"), numeric_question(title="Never shown")
     assessment = assessment_with(shown)
-    for _ in range(2):
-        attempt_start(candidate=invite(assessment).candidate, assessment=assessment)
+    attempts = [attempt_start(candidate=invite(assessment).candidate, assessment=assessment)[0] for _ in range(2)]
+    past = numeric_question(title="Past version", version_of=shown, status=Question.Status.RETIRED)
+    Response.objects.create(attempt=attempts[0], question=past, max_score=1)  # shown before the new version
     url = reverse("admin:assessments_question_changelist")
 
-    page = admin_client.get(url, {"o": "-9"}).content.decode()  # column 9, exposure, descending
+    live = admin_client.get(url, {"o": "-9"}).content.decode()  # column 9, exposure, descending
+    past = admin_client.get(url, {"o": "-9", "versions": "past"}).content.decode()
 
-    assert page.index("Shown twice") < page.index("Never shown")
-    row = page[page.index("Shown twice"):].split("</tr>")[0]
-    assert '<td class="field-exposure">2</td>' in row
-    assert '<td class="field-exposure">0</td>' in page[page.index("Never shown"):].split("</tr>")[0]
+    def exposure(page, title):
+        return page[page.index(title):].split("</tr>")[0].split('<td class="field-exposure">')[1].split("<")[0]
+
+    assert live.index("Shown thrice") < live.index("Never shown")
+    assert (exposure(live, "Shown thrice"), exposure(live, "Never shown"), exposure(past, "Past version")) == ("3", "0", "1")
     assert "Exposure" in admin_client.get(reverse("admin:assessments_question_change", args=[shown.id])).content.decode()
+    assert admin_client.get(reverse("admin:assessments_question_add")).status_code == 200

@@ -120,6 +120,46 @@ def test_the_paper_a_start_answers_with_is_the_one_reading_the_attempt_shows():
     assert "{{n}}" not in shown["prompt"] and shown["datasets"][0]["name"] == "ab.csv"
 
 
+def test_a_start_that_read_a_question_before_a_new_version_landed_answers_with_the_paper_as_stored(monkeypatch):
+    """The start reads its questions before it locks them: a new version committed in between
+    (an import it queued behind) must not leave it showing the old text with the new options."""
+    from django.db.models import F
+
+    from assessments.models import Question
+    from assessments.services import attempts
+
+    question = single_choice_question(title="Old wording")
+    assessment = assessment_with(question, numeric_question())
+    read = attempts.assessment_questions
+
+    def read_then_new_version_lands(**kwargs):
+        questions = read(**kwargs)
+        Question.objects.filter(pk=question.pk).update(title="New wording", version=F("version") + 1)
+        return questions
+
+    monkeypatch.setattr(attempts, "assessment_questions", read_then_new_version_lands)
+    client = client_for(invite(assessment).candidate)
+
+    started = start(client, assessment)
+
+    assert started["questions"][0]["title"] == "New wording"
+    assert started["questions"] == client.get(f"/api/attempts/{started['id']}/").json()["questions"]
+
+
+def test_an_attempt_just_started_shows_its_own_responses_once_then_reads_them_back():
+    from assessments.selectors import attempt_responses
+    from assessments.services import attempt_start, response_save
+
+    question = numeric_question()
+    assessment = assessment_with(question)
+    attempt, _ = attempt_start(candidate=invite(assessment).candidate, assessment=assessment)
+    assert [r.answer for r in attempt_responses(attempt=attempt)] == [{}]
+
+    response_save(attempt_id=attempt.id, question_id=question.id, answer={"value": 0.05})
+
+    assert [r.answer for r in attempt_responses(attempt=attempt)] == [{"value": 0.05}]
+
+
 def test_every_kind_of_answer_autosaves_and_reads_back(setup):
     assessment, q, candidate = setup
     client = client_for(candidate)

@@ -1,5 +1,5 @@
 """The web process (prep/wsgi.py, which only gunicorn imports) switches threads as configured and
-imports its views as it starts."""
+imports its views and Celery task modules as it starts."""
 
 import importlib
 import sys
@@ -28,10 +28,10 @@ def test_zero_keeps_pythons_own_interval(settings, switch_interval_restored):
     assert sys.getswitchinterval() == pytest.approx(0.005)
 
 
-def test_the_web_process_imports_every_view_as_it_starts_not_in_its_first_request():
+def test_the_web_process_imports_every_view_and_task_module_as_it_starts_not_in_its_first_request():
     import subprocess
 
-    code = ("import sys, prep.wsgi; "
-            "print(all(m in sys.modules for m in ('assessments.apis', 'hiring.apis', 'accounts.apis')))")
+    modules = ("assessments.apis", "hiring.apis", "accounts.apis", "assessments.tasks", "hiring.tasks")
+    code = f"import sys, prep.wsgi; print(all(m in sys.modules for m in {modules!r}))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "True", result.stderr
