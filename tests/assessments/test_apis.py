@@ -104,17 +104,33 @@ def test_starting_returns_201_with_questions_but_no_answers(setup):
 def test_the_paper_a_start_answers_with_is_the_one_reading_the_attempt_shows():
     """The start answers from the responses it has just made; reading the attempt reads them
     back: the same questions, order, shuffled options, variant text, datasets and samples."""
+    from assessments.models import AssessmentDraw, CodeSpec, ProgramTest, Question
+    from tests.assessments.factories import QuestionFactory, SkillFactory
+
     parameterized = data_analysis_question(variant_count=3)
     variants_of(parameterized, [{"params": {"n": 100 + i}, "answers": {"mean_diff": float(i)},
                                  "datasets": {"ab.csv": "group,value\nA,1\nB,2\n"}} for i in range(3)])
+    program = QuestionFactory(kind=Question.Kind.CODE, title="Add two numbers", prompt="Print the sum.")
+    CodeSpec.objects.create(question=program, style=CodeSpec.Style.PROGRAM, language="python",
+                            reference_solution="print(sum(map(int, input().split())))\n")
+    ProgramTest.objects.create(question=program, name="small", input="2 3\n", answer="5\n", is_sample=True, order=0)
+    ProgramTest.objects.create(question=program, name="hidden", input="-4 1\n", answer="-3\n", order=1)
     assessment = assessment_with(single_choice_question(), multiple_choice_question(), numeric_question(),
-                                 code_question(), parameterized, shuffle_questions=True, shuffle_options=True)
+                                 code_question(), parameterized, program, shuffle_questions=True, shuffle_options=True)
+    statistics = SkillFactory(slug="statistics-pool", name="Statistics pool")
+    for _ in range(4):  # a pool drawn from: choice, numeric and function-style code questions
+        for made in (single_choice_question(), numeric_question(), code_question()):
+            made.skills.add(statistics)
+    AssessmentDraw.objects.create(assessment=assessment, count=5, skill=statistics)
     client = client_for(invite(assessment).candidate)
 
     started = start(client, assessment)
     read = client.get(f"/api/attempts/{started['id']}/").json()
 
+    assert len(started["questions"]) == 11
     assert started["questions"] == read["questions"]
+    samples = next(q for q in started["questions"] if q["id"] == program.id)["code"]["sample_tests"]
+    assert [t["name"] for t in samples] == ["small"]
     assert started["answers"] == read["answers"] == {str(q["id"]): {} for q in read["questions"]}
     shown = next(q for q in started["questions"] if q["id"] == parameterized.id)
     assert "{{n}}" not in shown["prompt"] and shown["datasets"][0]["name"] == "ab.csv"
