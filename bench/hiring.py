@@ -70,7 +70,6 @@ def run(args) -> int:
 
     from accounts.models import User
     from assessments.models import Assessment
-    from hiring.management.commands.generate_hiring_load import _assessment_slug
     from hiring.models import Role
 
     setup_test_environment()  # the test client's host is allowed, e-mail stays in memory
@@ -103,7 +102,7 @@ def run(args) -> int:
           f"--attempts {args.attempts}: {generated - migrated:.1f} s\n")
 
     role = Role.objects.get(slug="bench-load")
-    assessment = Assessment.objects.get(slug=_assessment_slug(role.slug))
+    assessment = Assessment.objects.get(stages__role=role)  # the technical stage's
     admin = User.objects.create_superuser("bench-admin", "bench-admin@example.com", None)
     client = Client()
     client.force_login(admin)
