@@ -108,3 +108,21 @@ def _reuse_database_connections() -> None:
 
 
 _reuse_database_connections()
+
+
+def _freeze_startup_heap() -> None:
+    """Once a worker is up, freeze what it has imported (Django, Celery, the judge) so that the
+    garbage collector no longer walks it in every full collection, as the web process does
+    (prep/wsgi.py). A prefork pool's children are forked before this: only the solo-based pool
+    that grading uses (prep/celery_pool.py) runs its tasks in this process."""
+    import gc
+
+    from celery import signals
+
+    @signals.worker_ready.connect(weak=False)
+    def freeze(**kwargs) -> None:
+        gc.collect()
+        gc.freeze()
+
+
+_freeze_startup_heap()

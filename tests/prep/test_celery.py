@@ -31,6 +31,16 @@ def test_grading_goes_to_its_own_queue_acked_late_with_a_soft_limit_under_the_ha
     assert visibility > submission_grade.time_limit
 
 
+def test_a_worker_once_ready_freezes_its_startup_heap_out_of_the_garbage_collectors_walks():
+    import gc
+
+    try:
+        signals.worker_ready.send(sender=None)
+        assert gc.get_freeze_count() > 50_000
+    finally:
+        gc.unfreeze()
+
+
 def test_every_task_has_a_hard_time_limit_above_its_soft_one():
     """A worker runs one task at a time: a task hung without a limit would hold it for ever."""
     app.loader.import_default_modules()

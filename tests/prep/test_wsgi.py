@@ -1,6 +1,7 @@
-"""The web process (prep/wsgi.py, which only gunicorn imports) switches threads as configured and
-imports its views and Celery task modules as it starts."""
+"""The web process (prep/wsgi.py, which only gunicorn imports) switches threads as configured,
+imports its views and Celery task modules as it starts, and freezes that heap."""
 
+import gc
 import importlib
 import sys
 
@@ -12,6 +13,7 @@ def switch_interval_restored():
     before = sys.getswitchinterval()
     yield
     sys.setswitchinterval(before)
+    gc.unfreeze()  # reloading the module froze this test process's heap
 
 
 @pytest.mark.parametrize("ms, expected_s", [(1.0, 0.001), (0.5, 0.0005)])
@@ -35,3 +37,12 @@ def test_the_web_process_imports_every_view_and_task_module_as_it_starts_not_in_
     code = f"import sys, prep.wsgi; print(all(m in sys.modules for m in {modules!r}))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "True", result.stderr
+
+
+def test_the_web_process_freezes_its_startup_heap_out_of_the_garbage_collectors_walks():
+    import subprocess
+
+    code = "import gc, prep.wsgi; print(gc.get_freeze_count(), len(gc.get_objects()))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    frozen, walked = map(int, result.stdout.split())
+    assert frozen > 50_000 and walked < frozen / 10, result.stderr
