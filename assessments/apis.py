@@ -15,12 +15,16 @@ from assessments import selectors, services
 from assessments.models import Attempt, Question, Skill, Submission
 from assessments.services.integrity import integrity_note_save, integrity_record
 from assessments.services.practice import practice_check, practice_start
+from common.bulkhead import attempt_starts
 from common.apis import ErrorSerializer
 from common.exceptions import Conflict, NotFound
 from common.throttling import ScopedRateThrottleFailOpen
 
 # 415: a body that is not JSON (or, for uploads, a multipart form) is refused before the view runs.
 ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 403, 404, 409, 415, 429)}
+# A start can also find every start slot of its web process taken for too long (common/bulkhead.py).
+START_ERRORS = {**ERRORS, 503: OpenApiResponse(ErrorSerializer,
+                                                description="Too many starts at once: retry after Retry-After seconds")}
 
 
 class SkillRefSerializer(serializers.Serializer):
@@ -157,15 +161,15 @@ class AssessmentListApi(APIView):
 
 
 class AttemptStartApi(APIView):
-    @extend_schema(request=None, responses={201: AttemptOutputSerializer, 200: AttemptOutputSerializer, **ERRORS},
+    @extend_schema(request=None,
+                   responses={201: AttemptOutputSerializer, 200: AttemptOutputSerializer, **START_ERRORS},
                    summary="Start (or resume) an attempt; the server fixes the deadline")
     def post(self, request, assessment_id: int):
         assessment = selectors.assessment_get(assessment_id=assessment_id)  # attempt_start checks access
-        attempt, created = services.attempt_start(candidate=request.user, assessment=assessment)
-        return HttpResponse(
-            AttemptOutputSerializer(attempt_payload(attempt)).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-        )
+        with attempt_starts:  # the paper drawn, written and serialized: see common/bulkhead.py
+            attempt, created = services.attempt_start(candidate=request.user, assessment=assessment)
+            data = AttemptOutputSerializer(attempt_payload(attempt)).data
+        return HttpResponse(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class AttemptDetailApi(APIView):
@@ -242,7 +246,7 @@ class PracticeStartApi(APIView):
         class Meta:
             ref_name = "PracticeStartInput"
 
-    @extend_schema(request=InputSerializer, responses={201: AttemptOutputSerializer, **ERRORS},
+    @extend_schema(request=InputSerializer, responses={201: AttemptOutputSerializer, **START_ERRORS},
                    summary="Start (or resume) an untimed practice session by skill area and difficulty")
     def post(self, request):
         data = self.InputSerializer(data=request.data)
@@ -252,8 +256,10 @@ class PracticeStartApi(APIView):
             skill = Skill.objects.filter(slug=data.validated_data["skill"]).first()
             if skill is None:
                 raise NotFound("No such skill area.")
-        attempt = practice_start(candidate=request.user, skill=skill, difficulty=data.validated_data["difficulty"])
-        return HttpResponse(AttemptOutputSerializer(attempt_payload(attempt)).data, status=status.HTTP_201_CREATED)
+        with attempt_starts:
+            attempt = practice_start(candidate=request.user, skill=skill, difficulty=data.validated_data["difficulty"])
+            data = AttemptOutputSerializer(attempt_payload(attempt)).data
+        return HttpResponse(data, status=status.HTTP_201_CREATED)
 
 
 class ReadinessApi(APIView):

@@ -14,6 +14,7 @@ from assessments.services.practice import practice_check, practice_start
 from assessments.apis import QuestionSerializer
 from assessments.models import Assessment, Attempt, Question, Skill
 from assessments.services.invitations import InvitationLinkError, invitation_check, invitation_redeem
+from common.bulkhead import attempt_starts
 from common.exceptions import ApplicationError
 
 
@@ -70,7 +71,8 @@ def assessment_detail(request, assessment_id: int):
 def attempt_start(request, assessment_id: int):
     assessment = selectors.assessment_get_for_user(user=request.user, assessment_id=assessment_id)
     try:
-        attempt, _ = services.attempt_start(candidate=request.user, assessment=assessment)
+        with attempt_starts:
+            attempt, _ = services.attempt_start(candidate=request.user, assessment=assessment)
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("assessment-detail", assessment_id=assessment.id)
@@ -119,7 +121,9 @@ def practice(request):
     if request.method == "POST":
         skill = Skill.objects.filter(slug=request.POST.get("skill", "")).first()
         try:
-            attempt = practice_start(candidate=request.user, skill=skill, difficulty=request.POST.get("difficulty", ""))
+            with attempt_starts:
+                attempt = practice_start(candidate=request.user, skill=skill,
+                                         difficulty=request.POST.get("difficulty", ""))
         except ApplicationError as exc:
             messages.error(request, exc.message)
             return redirect("practice")

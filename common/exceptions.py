@@ -2,6 +2,7 @@ class ApplicationError(Exception):
     """A domain rule refused the operation. `status` is the HTTP status the API answers with."""
 
     status = 400
+    retry_after_s: int | None = None  # sent as Retry-After when set
 
     def __init__(self, message: str, extra: dict | None = None, *, status: int | None = None):
         super().__init__(message)

@@ -268,6 +268,11 @@ PREP_LONG_POLL_WAITERS = env.int("PREP_LONG_POLL_WAITERS", default=4)
 # default: 5 ms). A request thread whose database or Redis answer is in waits up to this long,
 # once per round trip, behind a busy one: see prep/wsgi.py. 0 keeps Python's default.
 PREP_WEB_SWITCH_INTERVAL_MS = env.float("PREP_WEB_SWITCH_INTERVAL_MS", default=1.0)
+# Attempt starts a web process runs at once (common/bulkhead.py); more wait for a slot, up to
+# PREP_WEB_START_WAIT_S, then get 503 + Retry-After. Keep it well below gunicorn's threads per
+# worker: the waiting starts hold threads too. 0: no limit.
+PREP_WEB_START_SLOTS = env.int("PREP_WEB_START_SLOTS", default=2)
+PREP_WEB_START_WAIT_S = env.float("PREP_WEB_START_WAIT_S", default=20.0)
 PREP_GRADING_HARD_TIME_LIMIT = env.int("PREP_GRADING_HARD_TIME_LIMIT", default=330)
 # The reconciler re-enqueues submissions left queued this long, and requeues running ones
 # whose worker has been silent longer than the hard limit.

@@ -50,6 +50,18 @@ def test_starting_from_the_page_opens_the_attempt_with_every_question(client, de
     assert "reference_solution" not in content
 
 
+def test_a_start_from_the_page_while_every_start_slot_is_taken_says_to_try_again(client, demo, settings):
+    from common.bulkhead import attempt_starts
+
+    _, assessment = demo
+    settings.PREP_WEB_START_SLOTS, settings.PREP_WEB_START_WAIT_S = 1, 0.05
+    with attempt_starts:
+        response = client.post(reverse("attempt-start-page", args=[assessment.id]), follow=True)
+
+    assert not Attempt.objects.exists()
+    assert "try again in a few seconds" in response.content.decode()
+
+
 def test_an_answer_saves_without_javascript(client, demo):
     candidate, assessment = demo
     attempt, _ = attempt_start(candidate=candidate, assessment=assessment)
