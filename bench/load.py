@@ -721,6 +721,10 @@ def check(results: dict, fixture: dict, workdir: Path, load_started: float, load
         server[r.kind]["to verdict"].append((r.finished_at - r.created_at).total_seconds() * 1000)
         server[r.kind]["queued"].append((r.started_at - r.created_at).total_seconds() * 1000)
         server[r.kind]["judging"].append((r.finished_at - r.started_at).total_seconds() * 1000)
+        client = accepted[r.id]
+        if client.get("verdict_at"):  # the web tier's share: before the row was made, after the verdict
+            server[r.kind]["before row"].append((r.created_at.timestamp() - client["sent_at"]) * 1000)
+            server[r.kind]["after verdict"].append((client["verdict_at"] - r.finished_at.timestamp()) * 1000)
     graded_in_load = sum(1 for r in in_window if load_started <= r.finished_at.timestamp() <= load_ended)
     return {"checked_answers": checked, "lost_answers": lost, "unacked_landed": unacked_landed,
             "accepted": len(accepted), "lost_submissions": lost_submissions, "wrong_verdicts": wrong_verdicts,
@@ -837,6 +841,11 @@ def print_report(args, results, report, judge_samples, bare, burst, drained_in, 
                   f"p95 {pct(to_verdict, 95):7.1f} ms;  queued p50 {pct(queued, 50):6.1f} ms "
                   f"p95 {pct(queued, 95):6.1f} ms;"
                   f"  claimed->verdict p50 {pct(judging, 50):6.1f} ms p95 {pct(judging, 95):6.1f} ms")
+            if server.get("before row"):
+                before_row, after_verdict = server["before row"], server["after verdict"]
+                print(f"  {kind:6s} web     sent->row made p50 {pct(before_row, 50):6.1f} ms p95 "
+                      f"{pct(before_row, 95):6.1f} ms;  verdict->client p50 {pct(after_verdict, 50):6.1f} ms p95 "
+                      f"{pct(after_verdict, 95):6.1f} ms")
         halves = {mode: (statistics.median(before[kind, mode]), statistics.median(after[kind, mode]))
                   for mode in ("cold", "prewarmed")}
         print(f"  {kind:6s} judge alone in this process (median of {args.judge_runs} before the load and "
