@@ -15,7 +15,7 @@ from assessments import selectors, services
 from assessments.models import Attempt, Question, Skill, Submission
 from assessments.services.integrity import integrity_note_save, integrity_record
 from assessments.services.practice import practice_check, practice_start
-from common.bulkhead import attempt_starts
+from common.bulkhead import papers
 from common.apis import ErrorSerializer
 from common.exceptions import Conflict, NotFound
 from common.throttling import ScopedRateThrottleFailOpen
@@ -166,10 +166,10 @@ class AttemptStartApi(APIView):
                    summary="Start (or resume) an attempt; the server fixes the deadline")
     def post(self, request, assessment_id: int):
         assessment = selectors.assessment_get(assessment_id=assessment_id)  # attempt_start checks access
-        with attempt_starts:  # the paper drawn, written and serialized: see common/bulkhead.py
+        with papers:  # the paper drawn, written and serialized: see common/bulkhead.py
             attempt, created = services.attempt_start(candidate=request.user, assessment=assessment)
-            data = AttemptOutputSerializer(attempt_payload(attempt)).data
-        return HttpResponse(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+            paper = AttemptOutputSerializer(attempt_payload(attempt)).data
+        return HttpResponse(paper, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class AttemptDetailApi(APIView):
@@ -256,10 +256,10 @@ class PracticeStartApi(APIView):
             skill = Skill.objects.filter(slug=data.validated_data["skill"]).first()
             if skill is None:
                 raise NotFound("No such skill area.")
-        with attempt_starts:
+        with papers:
             attempt = practice_start(candidate=request.user, skill=skill, difficulty=data.validated_data["difficulty"])
-            data = AttemptOutputSerializer(attempt_payload(attempt)).data
-        return HttpResponse(data, status=status.HTTP_201_CREATED)
+            paper = AttemptOutputSerializer(attempt_payload(attempt)).data
+        return HttpResponse(paper, status=status.HTTP_201_CREATED)
 
 
 class ReadinessApi(APIView):

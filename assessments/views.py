@@ -14,7 +14,7 @@ from assessments.services.practice import practice_check, practice_start
 from assessments.apis import QuestionSerializer
 from assessments.models import Assessment, Attempt, Question, Skill
 from assessments.services.invitations import InvitationLinkError, invitation_check, invitation_redeem
-from common.bulkhead import attempt_starts
+from common.bulkhead import Busy, papers
 from common.exceptions import ApplicationError
 
 
@@ -71,7 +71,7 @@ def assessment_detail(request, assessment_id: int):
 def attempt_start(request, assessment_id: int):
     assessment = selectors.assessment_get_for_user(user=request.user, assessment_id=assessment_id)
     try:
-        with attempt_starts:
+        with papers:
             attempt, _ = services.attempt_start(candidate=request.user, assessment=assessment)
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -84,6 +84,15 @@ def attempt_take(request, attempt_id: int):
     attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
     if attempt.state != Attempt.State.IN_PROGRESS or attempt.candidate_id != request.user.id:
         return redirect("attempt-results", attempt_id=attempt.id)
+    try:
+        with papers:  # the whole paper rendered: the other half of a start from the page
+            return _attempt_page(request, attempt)
+    except Busy as exc:
+        messages.error(request, exc.message)
+        return redirect("assessment-detail", assessment_id=attempt.assessment_id)
+
+
+def _attempt_page(request, attempt: Attempt):
     responses = selectors.attempt_responses(attempt=attempt)
     latest = selectors.submission_latest(attempt=attempt)
     feedback = request.session.pop(f"practice-feedback-{attempt.id}", {})
@@ -121,7 +130,7 @@ def practice(request):
     if request.method == "POST":
         skill = Skill.objects.filter(slug=request.POST.get("skill", "")).first()
         try:
-            with attempt_starts:
+            with papers:
                 attempt = practice_start(candidate=request.user, skill=skill,
                                          difficulty=request.POST.get("difficulty", ""))
         except ApplicationError as exc:

@@ -275,7 +275,7 @@ def main() -> int:
                         help="another Celery execution pool for the grading workers (default: the app's, "
                              "prep/celery_pool.py; solo: the same without its time limits)")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers (the Procfile's: 2)")
-    parser.add_argument("--web-threads", type=int, default=16, help="gunicorn threads per worker (the Procfile's: 16)")
+    parser.add_argument("--web-threads", type=int, default=32, help="gunicorn threads per worker (the Procfile's: 32)")
     parser.add_argument("--conn-max-age", type=int, default=None,
                         help="CONN_MAX_AGE for the stack (default: the app's own, 60 s; 0: a new connection per request)")
     parser.add_argument("--quiet-wait", type=float, default=30,

@@ -50,7 +50,11 @@ class Candidate(FastHttpUser):
         self.headers = {"Authorization": "Token " + CONFIG["users"][index]["token"]}
         self.rng = random.Random(index)
         self.attempt = None
-        status, body = self.call("POST", f"/api/assessments/{CONFIG['assessment_id']}/attempts/", "start attempt")
+        for _ in range(5):  # a start refused while the server is full (503) is tried again, as asked
+            status, body = self.call("POST", f"/api/assessments/{CONFIG['assessment_id']}/attempts/", "start attempt")
+            if status != 503:
+                break
+            time.sleep(float(body.get("extra", {}).get("retry_after_s", 2)))
         if status not in (200, 201):
             return  # counted; this user then only idles
         self.attempt = body["id"]

@@ -40,7 +40,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=200, help="timed requests per kind (after a few untimed)")
     parser.add_argument("--gunicorn", action="store_true",
                         help="also time the bare view and the autosave through gunicorn (the Procfile's 2 workers x "
-                             "16 threads) from one keep-alive client: what the server adds")
+                             "32 threads) from one keep-alive client: what the server adds")
     parser.add_argument("--profile", metavar="KIND", help="also profile the requests whose name starts with KIND "
                         "(e.g. autosave) and print where their time goes")
     args = parser.parse_args()
@@ -100,7 +100,7 @@ def through_gunicorn(args, workdir: Path, token: str, state: dict, results: dict
     (workdir / "bench_web_wsgi.py").write_text(WSGI_MODULE)
     env = {**os.environ, "PYTHONPATH": f"{ROOT}:{workdir}", "DJANGO_ROOT_URLCONF_BENCH": "bench_web_urls_module"}
     proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "bench_web_wsgi:application",
-                             "--chdir", str(workdir), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "16",
+                             "--chdir", str(workdir), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "32",
                              "--access-logfile", "-"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30

@@ -7,13 +7,15 @@ when a whole cohort presses Start within a few seconds, they took all the thread
 the GIL, and the candidates already answering waited behind them: bench/load.py (200 candidates
 started at 20/s) measured autosaves waiting up to 300 ms for a thread before Django saw them.
 
-Behind a bulkhead at most `slots` of them run at once in each process; the others wait for a
-slot without holding the GIL (a blocked lock), and the requests of other kinds keep the rest of
-the threads and most of the CPU. The waiting ones still take a thread each, so the web tier runs
-more threads than it has heavy slots (the Procfile's gunicorn: 16 threads, 2 start slots).
+Behind a bulkhead at most `slots` of them run at once in each process, and up to `queue` more
+wait for a slot without holding the GIL (a blocked lock); the requests of other kinds keep the
+rest of the threads and most of the CPU. A request that finds the queue full, or that cannot
+get a slot within `wait_s`, is refused at once with 503 and a Retry-After, rather than taking
+another thread or being left to a proxy's time-out.
 
-A request that cannot get a slot within `wait_s` is refused with 503 and a Retry-After, not
-left to a proxy's time-out."""
+The threads a process may spend on heavy and waiting requests: slots + queue here, plus the
+requests waiting for a verdict (PREP_LONG_POLL_WAITERS). gunicorn runs more threads than that
+(the Procfile: 32, against 2 + 16 + 4), so that autosaves always find one."""
 
 import threading
 
@@ -30,42 +32,57 @@ class Busy(ApplicationError):
 
 
 class Bulkhead:
-    """A per-process limit on concurrent requests of one kind, read from settings at first use:
-    `slots_setting` (0 turns the limit off) and `wait_s_setting`."""
+    """A per-process limit on concurrent requests of one kind, read from settings at first use
+    (and again when they change): `slots` (0 turns the limit off), `queue` and `wait_s`.
+    Used as a context manager; a thread may nest it (it then holds one slot per level)."""
 
-    def __init__(self, name: str, *, slots_setting: str, wait_s_setting: str, busy_message: str):
+    def __init__(self, name: str, *, slots: str, queue: str, wait_s: str, busy_message: str):
         self.name = name
-        self.slots_setting = slots_setting
-        self.wait_s_setting = wait_s_setting
+        self.settings = (slots, queue, wait_s)
         self.busy_message = busy_message
-        self._semaphore: threading.BoundedSemaphore | None = None
-        self._slots: int | None = None
         self._lock = threading.Lock()
-        self._held = threading.local()  # the semaphore this thread took (the setting may change meanwhile)
+        self._configured: tuple | None = None
+        self._semaphore: threading.BoundedSemaphore | None = None
+        self._waiting = 0
+        self._held = threading.local()  # per thread: the semaphores taken, innermost last
 
-    def _get(self) -> threading.BoundedSemaphore | None:
-        slots = getattr(settings, self.slots_setting)
-        if slots != self._slots:  # first use, or the setting changed (tests override it)
-            with self._lock:
-                if slots != self._slots:
-                    self._semaphore = threading.BoundedSemaphore(slots) if slots > 0 else None
-                    self._slots = slots
-        return self._semaphore
+    def _read(self) -> tuple[threading.BoundedSemaphore | None, int, float]:
+        slots, queue, wait_s = (getattr(settings, name) for name in self.settings)
+        with self._lock:
+            if slots != self._configured:  # first use, or the setting changed (tests override it)
+                self._semaphore = threading.BoundedSemaphore(slots) if slots > 0 else None
+                self._configured = slots
+            return self._semaphore, queue, wait_s
+
+    def _refuse(self):
+        return Busy(self.busy_message, {"retry_after_s": Busy.retry_after_s})
 
     def __enter__(self) -> None:
-        semaphore = self._get()
-        if semaphore is not None and not semaphore.acquire(timeout=getattr(settings, self.wait_s_setting)):
-            raise Busy(self.busy_message, {"retry_after_s": Busy.retry_after_s})
-        self._held.semaphore = semaphore
+        semaphore, queue, wait_s = self._read()
+        if semaphore is not None and not semaphore.acquire(blocking=False):
+            with self._lock:
+                if self._waiting >= queue:
+                    raise self._refuse()
+                self._waiting += 1
+            try:
+                acquired = semaphore.acquire(timeout=wait_s)
+            finally:
+                with self._lock:
+                    self._waiting -= 1
+            if not acquired:
+                raise self._refuse()
+        self._held.__dict__.setdefault("stack", []).append(semaphore)
 
     def __exit__(self, *exc_info) -> None:
-        if self._held.semaphore is not None:
-            self._held.semaphore.release()
+        semaphore = self._held.stack.pop()
+        if semaphore is not None:
+            semaphore.release()
 
 
-attempt_starts = Bulkhead(
-    "attempt starts",
-    slots_setting="PREP_WEB_START_SLOTS",
-    wait_s_setting="PREP_WEB_START_WAIT_S",
+papers = Bulkhead(
+    "attempt papers",
+    slots="PREP_WEB_START_SLOTS",
+    queue="PREP_WEB_START_QUEUE",
+    wait_s="PREP_WEB_START_WAIT_S",
     busy_message="Many candidates are starting at this moment: try again in a few seconds.",
 )

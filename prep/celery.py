@@ -1,6 +1,6 @@
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prep.settings")
 
@@ -87,7 +87,6 @@ def _reuse_database_connections() -> None:
     connection that looks usable and is not; such a task ends in failure, so after any task
     that did not succeed every connection is closed, as Celery does. After a successful one,
     Django's own rule applies (close_old_connections: too old, or errors seen)."""
-    from celery import signals
 
     app.conf["CELERY_DB_REUSE_MAX"] = 2**62  # the fixup then leaves connections alone (it reads this key)
 
@@ -110,19 +109,15 @@ def _reuse_database_connections() -> None:
 _reuse_database_connections()
 
 
-def _freeze_startup_heap() -> None:
+def freeze_startup_heap(**kwargs) -> None:
     """Once a worker is up, freeze what it has imported (Django, Celery, the judge) so that the
     garbage collector no longer walks it in every full collection, as the web process does
     (prep/wsgi.py). A prefork pool's children are forked before this: only the solo-based pool
     that grading uses (prep/celery_pool.py) runs its tasks in this process."""
     import gc
 
-    from celery import signals
-
-    @signals.worker_ready.connect(weak=False)
-    def freeze(**kwargs) -> None:
-        gc.collect()
-        gc.freeze()
+    gc.collect()
+    gc.freeze()
 
 
-_freeze_startup_heap()
+signals.worker_ready.connect(freeze_startup_heap, weak=False)

@@ -262,16 +262,19 @@ CELERY_WORKER_POOL = env.str("PREP_WORKER_POOL", default="prep.celery_pool:TaskP
 PREP_JUDGE_PREWARM = env.bool("PREP_JUDGE_PREWARM", default=True)
 PREP_GRADING_SOFT_TIME_LIMIT = env.int("PREP_GRADING_SOFT_TIME_LIMIT", default=300)
 # Requests a web process lets wait for a verdict at once (GET /api/submissions/{id}/?wait=N);
-# keep it below gunicorn's threads per worker so that waiting never blocks other requests.
+# with the paper slots and queue below, keep it well below gunicorn's threads per worker so
+# that waiting never blocks other requests.
 PREP_LONG_POLL_WAITERS = env.int("PREP_LONG_POLL_WAITERS", default=4)
 # How long a thread of a web process may hold the GIL while another one waits for it (Python's
 # default: 5 ms). A request thread whose database or Redis answer is in waits up to this long,
 # once per round trip, behind a busy one: see prep/wsgi.py. 0 keeps Python's default.
 PREP_WEB_SWITCH_INTERVAL_MS = env.float("PREP_WEB_SWITCH_INTERVAL_MS", default=1.0)
-# Attempt starts a web process runs at once (common/bulkhead.py); more wait for a slot, up to
-# PREP_WEB_START_WAIT_S, then get 503 + Retry-After. Keep it well below gunicorn's threads per
-# worker: the waiting starts hold threads too. 0: no limit.
+# Attempt papers (a start, the attempt page) a web process builds at once (common/bulkhead.py);
+# up to PREP_WEB_START_QUEUE more wait for a slot, for PREP_WEB_START_WAIT_S at most; beyond
+# that, 503 + Retry-After. Slots + queue + PREP_LONG_POLL_WAITERS must stay well below
+# gunicorn's threads per worker (the Procfile: 32), or autosaves wait for a thread. 0: no limit.
 PREP_WEB_START_SLOTS = env.int("PREP_WEB_START_SLOTS", default=2)
+PREP_WEB_START_QUEUE = env.int("PREP_WEB_START_QUEUE", default=16)
 PREP_WEB_START_WAIT_S = env.float("PREP_WEB_START_WAIT_S", default=20.0)
 PREP_GRADING_HARD_TIME_LIMIT = env.int("PREP_GRADING_HARD_TIME_LIMIT", default=330)
 # The reconciler re-enqueues submissions left queued this long, and requeues running ones

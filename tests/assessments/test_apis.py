@@ -101,14 +101,14 @@ def test_starting_returns_201_with_questions_but_no_answers(setup):
     assert again.status_code == 200 and again.json()["id"] == body["id"]
 
 
-def test_a_start_that_finds_every_start_slot_taken_too_long_is_refused_with_503_and_nothing_made(setup, settings):
+def test_a_start_that_finds_every_paper_slot_taken_too_long_is_refused_with_503_and_nothing_made(setup, settings):
     """At most PREP_WEB_START_SLOTS starts run at once in a web process (common/bulkhead.py)."""
-    from common.bulkhead import attempt_starts
+    from common.bulkhead import papers
 
     assessment, _, candidate = setup
     settings.PREP_WEB_START_SLOTS, settings.PREP_WEB_START_WAIT_S = 1, 0.05
     client = client_for(candidate)
-    with attempt_starts:  # the one slot, held by another request
+    with papers:  # the one slot, held by another request
         refused = client.post(f"/api/assessments/{assessment.id}/attempts/")
         practice = client.post("/api/practice/", {"skill": "", "difficulty": ""}, format="json")
 

@@ -50,16 +50,34 @@ def test_starting_from_the_page_opens_the_attempt_with_every_question(client, de
     assert "reference_solution" not in content
 
 
-def test_a_start_from_the_page_while_every_start_slot_is_taken_says_to_try_again(client, demo, settings):
-    from common.bulkhead import attempt_starts
+def test_a_start_from_the_page_while_every_paper_slot_is_taken_says_to_try_again(client, demo, settings):
+    from common.bulkhead import papers
 
     _, assessment = demo
     settings.PREP_WEB_START_SLOTS, settings.PREP_WEB_START_WAIT_S = 1, 0.05
-    with attempt_starts:
-        response = client.post(reverse("attempt-start-page", args=[assessment.id]), follow=True)
+    with papers:  # the one slot, held by another request
+        started = client.post(reverse("attempt-start-page", args=[assessment.id]), follow=True)
+        practice = client.post(reverse("practice"), {"skill": "", "difficulty": ""}, follow=True)
 
     assert not Attempt.objects.exists()
+    assert "try again in a few seconds" in started.content.decode()
+    assert "try again in a few seconds" in practice.content.decode()
+
+
+def test_the_attempt_page_while_every_paper_slot_is_taken_sends_back_to_the_assessment_saying_so(
+    client, demo, settings
+):
+    from common.bulkhead import papers
+
+    candidate, assessment = demo
+    attempt, _ = attempt_start(candidate=candidate, assessment=assessment)
+    settings.PREP_WEB_START_SLOTS, settings.PREP_WEB_START_WAIT_S = 1, 0.05
+    with papers:
+        response = client.get(reverse("attempt-take", args=[attempt.id]), follow=True)
+
+    assert response.redirect_chain[0][0] == reverse("assessment-detail", args=[assessment.id])
     assert "try again in a few seconds" in response.content.decode()
+    assert client.get(reverse("attempt-take", args=[attempt.id])).status_code == 200  # the slot free again
 
 
 def test_an_answer_saves_without_javascript(client, demo):

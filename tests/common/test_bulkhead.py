@@ -1,8 +1,8 @@
-"""A bulkhead lets at most its slots' worth of one kind of request run at once in a process; the
-others wait for a slot, and one that waits too long is refused (503, try again)."""
+"""A bulkhead lets at most its slots' worth of one kind of request run at once in a process; a
+few more wait for a slot, and one that finds the queue full or waits too long is refused (503,
+try again)."""
 
 import threading
-import time
 
 import pytest
 
@@ -11,66 +11,127 @@ from common.bulkhead import Bulkhead, Busy
 
 @pytest.fixture
 def bulkhead(settings):
-    settings.TEST_SLOTS = 2
-    settings.TEST_WAIT_S = 5.0
-    return Bulkhead("tests", slots_setting="TEST_SLOTS", wait_s_setting="TEST_WAIT_S", busy_message="Busy now.")
+    settings.TEST_SLOTS, settings.TEST_QUEUE, settings.TEST_WAIT_S = 2, 10, 10.0
+    return Bulkhead("tests", slots="TEST_SLOTS", queue="TEST_QUEUE", wait_s="TEST_WAIT_S", busy_message="Busy now.")
 
 
-def run_together(bulkhead, count: int, hold_s: float) -> tuple[int, list]:
-    """`count` threads each hold the bulkhead for `hold_s`; returns the most inside at once and
-    what each thread raised (None if nothing)."""
-    inside, most, lock = [0], [0], threading.Lock()
-    raised = [None] * count
+class Requests:
+    """Threads that each enter the bulkhead and stay inside until `release` is set; records
+    who got in, who was refused and the most inside at once."""
 
-    def request(i):
+    def __init__(self, bulkhead, count: int):
+        self.bulkhead, self.release = bulkhead, threading.Event()
+        self.inside, self.most, self.entered, self.refused = 0, 0, threading.Semaphore(0), []
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self.request) for _ in range(count)]
+
+    def request(self):
         try:
-            with bulkhead:
-                with lock:
-                    inside[0] += 1
-                    most[0] = max(most[0], inside[0])
-                time.sleep(hold_s)
-                with lock:
-                    inside[0] -= 1
-        except Exception as exc:  # noqa: BLE001 — recorded for the assertions
-            raised[i] = exc
+            with self.bulkhead:
+                with self.lock:
+                    self.inside += 1
+                    self.most = max(self.most, self.inside)
+                self.entered.release()
+                self.release.wait(timeout=30)
+                with self.lock:
+                    self.inside -= 1
+        except Busy as exc:
+            with self.lock:
+                self.refused.append(exc)
+            self.entered.release()
 
-    threads = [threading.Thread(target=request, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return most[0], raised
+    def start(self, until_inside_or_refused: int):
+        for thread in self.threads:
+            thread.start()
+        for _ in range(until_inside_or_refused):
+            assert self.entered.acquire(timeout=30)
+
+    def finish(self):
+        self.release.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+
+def waiting(bulkhead, count: int) -> bool:
+    """Whether `count` requests are waiting for a slot (polled: they get there on their own time)."""
+    for _ in range(3000):
+        if bulkhead._waiting == count:
+            return True
+        threading.Event().wait(0.01)
+    return False
+
+
+def enter_and_leave(bulkhead):
+    with bulkhead:
+        pass
 
 
 def test_no_more_than_its_slots_run_at_once_and_the_others_wait_their_turn(bulkhead):
-    most, raised = run_together(bulkhead, count=8, hold_s=0.05)
+    requests = Requests(bulkhead, count=6)
+    requests.start(until_inside_or_refused=2)
+    assert waiting(bulkhead, 4) and requests.inside == 2
 
-    assert most == 2
-    assert raised == [None] * 8  # every one ran, in turn
+    requests.finish()
+    assert requests.most == 2 and requests.refused == []  # every one ran, in turn
+    assert bulkhead._waiting == 0
 
 
-def test_one_that_cannot_get_a_slot_in_time_is_refused_as_busy_with_a_retry_after(bulkhead, settings):
+def test_one_that_finds_the_queue_full_is_refused_at_once_as_busy_with_a_retry_after(bulkhead, settings):
+    settings.TEST_QUEUE = 1
+    requests = Requests(bulkhead, count=2)
+    requests.start(until_inside_or_refused=2)  # both slots taken
+    waiter = threading.Thread(target=enter_and_leave, args=(bulkhead,))
+    waiter.start()
+    assert waiting(bulkhead, 1)
+
+    with pytest.raises(Busy) as refused:
+        with bulkhead:
+            pass
+
+    assert refused.value.status == 503 and refused.value.retry_after_s > 0
+    assert refused.value.message == "Busy now."
+    requests.finish()
+    waiter.join(timeout=30)
+    assert requests.most == 2
+
+
+def test_one_that_cannot_get_a_slot_within_its_wait_is_refused(bulkhead, settings):
     settings.TEST_WAIT_S = 0.05
-    most, raised = run_together(bulkhead, count=3, hold_s=0.5)
+    requests = Requests(bulkhead, count=2)
+    requests.start(until_inside_or_refused=2)
 
-    refused = [exc for exc in raised if exc is not None]
-    assert most == 2 and len(refused) == 1
-    assert isinstance(refused[0], Busy) and refused[0].status == 503 and refused[0].retry_after_s > 0
-    assert refused[0].message == "Busy now."
+    with pytest.raises(Busy):
+        with bulkhead:
+            pass
+
+    requests.finish()
+    assert bulkhead._waiting == 0
 
 
 def test_a_slot_is_given_back_when_the_request_fails(bulkhead, settings):
-    settings.TEST_SLOTS = 1
+    settings.TEST_SLOTS, settings.TEST_WAIT_S = 1, 0
     with pytest.raises(ZeroDivisionError):
         with bulkhead:
             1 / 0
 
-    most, raised = run_together(bulkhead, count=2, hold_s=0.01)
-    assert most == 1 and raised == [None, None]
+    with bulkhead:  # would be refused at once if the failed request still held the one slot
+        pass
+
+
+def test_a_thread_may_nest_it_holding_a_slot_per_level_even_across_a_change_of_setting(bulkhead, settings):
+    with bulkhead:
+        settings.TEST_SLOTS = 3
+        with bulkhead:
+            pass
+    settings.TEST_SLOTS, settings.TEST_WAIT_S = 1, 0
+    with bulkhead:  # every slot given back to the semaphore it came from
+        pass
 
 
 def test_zero_slots_turn_the_limit_off(bulkhead, settings):
     settings.TEST_SLOTS = 0
-    most, raised = run_together(bulkhead, count=6, hold_s=0.1)
+    requests = Requests(bulkhead, count=6)
+    requests.start(until_inside_or_refused=6)
 
-    assert most == 6 and raised == [None] * 6
+    requests.finish()
+    assert requests.most == 6 and requests.refused == []

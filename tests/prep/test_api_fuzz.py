@@ -17,6 +17,7 @@ import hypothesis.strategies as st
 import pytest
 import schemathesis
 from django.core import signals
+from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, connection, transaction
 from django.urls import Resolver404, resolve
 from hypothesis import HealthCheck, given, settings
@@ -31,7 +32,6 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from prep.wsgi import application
 from tests.prep.test_permission_matrix import build_world
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
@@ -80,7 +80,7 @@ def fuzz_env(django_db_setup, django_db_blocker):
     try:
         with django_db_blocker.unblock(), transaction.atomic():
             assert "test" in str(connection.settings_dict["NAME"]), connection.settings_dict["NAME"]
-            schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+            schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
             w = build_world()
             w.tokens = {actor: Token.objects.create(user=w.users[actor]).key for actor in ("candidate_a", "reviewer")}
             yield schema, w

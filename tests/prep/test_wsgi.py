@@ -44,5 +44,6 @@ def test_the_web_process_freezes_its_startup_heap_out_of_the_garbage_collectors_
 
     code = "import gc, prep.wsgi; print(gc.get_freeze_count(), len(gc.get_objects()))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
     frozen, walked = map(int, result.stdout.split())
     assert frozen > 50_000 and walked < frozen / 10, result.stderr
