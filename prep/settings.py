@@ -268,7 +268,7 @@ PREP_LONG_POLL_WAITERS = env.int("PREP_LONG_POLL_WAITERS", default=4)
 # How long a thread of a web process may hold the GIL while another one waits for it (Python's
 # default: 5 ms). A request thread whose database or Redis answer is in waits up to this long,
 # once per round trip, behind a busy one: see prep/wsgi.py. 0 keeps Python's default.
-PREP_WEB_SWITCH_INTERVAL_MS = env.float("PREP_WEB_SWITCH_INTERVAL_MS", default=1.0)
+PREP_WEB_SWITCH_INTERVAL_MS = env.float("PREP_WEB_SWITCH_INTERVAL_MS", default=0.5)
 # Attempt papers (a start, the attempt page) a web process builds at once (common/bulkhead.py);
 # up to PREP_WEB_START_QUEUE more wait for a slot, for PREP_WEB_START_WAIT_S at most; beyond
 # that, 503 + Retry-After. Slots + queue + PREP_LONG_POLL_WAITERS must stay well below

@@ -27,7 +27,10 @@ celery_app.autodiscover_tasks(force=True)
 # Redis. Each answer that comes back needs the GIL, which a thread busy serializing gives up
 # only every switch interval (5 ms by default), once per round trip. At 1 ms, bench/load.py
 # (200 candidates) measured autosave p95 at 70 ms instead of 132 ms, with less web CPU, not
-# more. Only the web process imports this module; grading workers keep Python's default.
+# more. At 0.5 ms (32 threads; four 80 s runs alternating 1, 0.5, 0.5, 1 ms, the VM slow):
+# Submit p50 66 and 73 ms against 86 and 90 ms, autosave p95 57 and 70 against 82 and 89 ms,
+# web CPU 45-46 against 48-49 core-seconds. Only the web process imports this module; grading
+# workers keep Python's default.
 if settings.PREP_WEB_SWITCH_INTERVAL_MS > 0:
     sys.setswitchinterval(settings.PREP_WEB_SWITCH_INTERVAL_MS / 1000)
 
