@@ -6,7 +6,7 @@ import time
 from django.http import HttpResponse as DjangoHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response as HttpResponse
 from rest_framework.views import APIView
@@ -25,6 +25,8 @@ ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 403, 404
 # A start can also find every start slot of its web process taken for too long (common/bulkhead.py).
 START_ERRORS = {**ERRORS, 503: OpenApiResponse(ErrorSerializer,
                                                 description="Too many starts at once: retry after Retry-After seconds")}
+RETRY_AFTER = OpenApiParameter("Retry-After", OpenApiTypes.INT, OpenApiParameter.HEADER, response=[503],
+                               description="Seconds to wait before trying again")
 
 
 class SkillRefSerializer(serializers.Serializer):
@@ -161,7 +163,7 @@ class AssessmentListApi(APIView):
 
 
 class AttemptStartApi(APIView):
-    @extend_schema(request=None,
+    @extend_schema(request=None, parameters=[RETRY_AFTER],
                    responses={201: AttemptOutputSerializer, 200: AttemptOutputSerializer, **START_ERRORS},
                    summary="Start (or resume) an attempt; the server fixes the deadline")
     def post(self, request, assessment_id: int):
@@ -246,7 +248,8 @@ class PracticeStartApi(APIView):
         class Meta:
             ref_name = "PracticeStartInput"
 
-    @extend_schema(request=InputSerializer, responses={201: AttemptOutputSerializer, **START_ERRORS},
+    @extend_schema(request=InputSerializer, parameters=[RETRY_AFTER],
+                   responses={201: AttemptOutputSerializer, **START_ERRORS},
                    summary="Start (or resume) an untimed practice session by skill area and difficulty")
     def post(self, request):
         data = self.InputSerializer(data=request.data)

@@ -305,6 +305,14 @@ def test_hidden_test_details_are_not_shown_to_the_candidate(setup):
     assert "-3" not in json.dumps(body) and "expected 9" not in json.dumps(body)
 
 
+def test_the_schema_says_a_start_may_be_refused_with_503_and_a_retry_after():
+    schema = APIClient().get("/api/schema/?format=json").json()
+    for path in ("/api/assessments/{assessment_id}/attempts/", "/api/practice/"):
+        refused = schema["paths"][path]["post"]["responses"]["503"]
+        assert refused["headers"]["Retry-After"]["schema"]["type"] == "integer"
+        assert all(p["name"] != "Retry-After" for p in schema["paths"][path]["post"].get("parameters", []))
+
+
 def test_the_openapi_schema_is_served():
     response = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
