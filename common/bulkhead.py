@@ -36,8 +36,7 @@ class Bulkhead:
     (and again when they change): `slots` (0 turns the limit off), `queue` and `wait_s`.
     Used as a context manager; a thread may nest it (it then holds one slot per level)."""
 
-    def __init__(self, name: str, *, slots: str, queue: str, wait_s: str, busy_message: str):
-        self.name = name
+    def __init__(self, *, slots: str, queue: str, wait_s: str, busy_message: str):
         self.settings = (slots, queue, wait_s)
         self.busy_message = busy_message
         self._lock = threading.Lock()
@@ -79,8 +78,7 @@ class Bulkhead:
             semaphore.release()
 
 
-papers = Bulkhead(
-    "attempt papers",
+papers = Bulkhead(  # attempt papers: starts and the attempt page
     slots="PREP_WEB_START_SLOTS",
     queue="PREP_WEB_START_QUEUE",
     wait_s="PREP_WEB_START_WAIT_S",

@@ -110,10 +110,11 @@ _reuse_database_connections()
 
 
 def freeze_startup_heap(**kwargs) -> None:
-    """Once a worker is up, freeze what it has imported (Django, Celery, the judge) so that the
-    garbage collector no longer walks it in every full collection, as the web process does
-    (prep/wsgi.py). A prefork pool's children are forked before this: only the solo-based pool
-    that grading uses (prep/celery_pool.py) runs its tasks in this process."""
+    """Freeze what the process has imported (Django, Celery, the judge) so that the garbage
+    collector no longer walks it in every full collection: a worker once ready, the web process
+    once its app is loaded (prep/wsgi.py), collecting first. A prefork pool's children are forked
+    before a worker is ready: only the solo-based pool that grading uses (prep/celery_pool.py)
+    runs its tasks in the process this freezes."""
     import gc
 
     gc.collect()

@@ -1,4 +1,3 @@
-import gc
 import os
 import sys
 
@@ -6,7 +5,7 @@ from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 from django.urls import get_resolver
 
-from prep.celery import app as celery_app
+from prep.celery import app as celery_app, freeze_startup_heap
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prep.settings")
 
@@ -38,5 +37,4 @@ if settings.PREP_WEB_SWITCH_INTERVAL_MS > 0:
 # walks it: a full collection walked these ~130k objects while holding the GIL, and every thread
 # of the process waited (60-160 ms each, a few times a minute, in bench/load.py's ramp on the
 # 2-core VM). Collecting first leaves no garbage in the frozen heap.
-gc.collect()
-gc.freeze()
+freeze_startup_heap()

@@ -12,7 +12,7 @@ from common.bulkhead import Bulkhead, Busy
 @pytest.fixture
 def bulkhead(settings):
     settings.TEST_SLOTS, settings.TEST_QUEUE, settings.TEST_WAIT_S = 2, 10, 10.0
-    return Bulkhead("tests", slots="TEST_SLOTS", queue="TEST_QUEUE", wait_s="TEST_WAIT_S", busy_message="Busy now.")
+    return Bulkhead(slots="TEST_SLOTS", queue="TEST_QUEUE", wait_s="TEST_WAIT_S", busy_message="Busy now.")
 
 
 class Requests:
