@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # not bench/: its judge.py would shadow the judge package
 
+from bench.pgrun import rerun_under_postgres  # noqa: E402
 from bench import web as WEB  # noqa: E402,N812 -- its start_redis and postgres_cpu (and bench/load.py's fixture)
 
 
@@ -36,10 +37,7 @@ def main() -> int:
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench/grading.py runs as root: the judge switches to per-slot sandbox UIDs")
-    if os.environ.get("PREP_GRADING_BENCH_UNDER_PG") != "1":
-        script = str(ROOT / "scripts" / "with-postgres.sh")
-        os.execvpe(script, [script, sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]],
-                   {**os.environ, "PREP_GRADING_BENCH_UNDER_PG": "1"})
+    rerun_under_postgres("PREP_GRADING_BENCH_UNDER_PG", __file__)
     with tempfile.TemporaryDirectory(prefix="prep-bench-grading-") as workdir:
         redis = WEB.start_redis(Path(workdir))
         try:

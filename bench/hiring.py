@@ -24,6 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.pgrun import rerun_under_postgres  # noqa: E402
 TARGET_MS = 300.0
 
 
@@ -36,10 +38,8 @@ def main() -> int:
     parser.add_argument("--postgres", action="store_true",
                         help="on a private PostgreSQL (scripts/with-postgres.sh), analyzed once filled, instead of SQLite")
     args = parser.parse_args()
-    if args.postgres and os.environ.get("PREP_HIRING_BENCH_UNDER_PG") != "1":
-        script = str(ROOT / "scripts" / "with-postgres.sh")
-        os.execvpe(script, [script, sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]],
-                   {**os.environ, "PREP_HIRING_BENCH_UNDER_PG": "1"})
+    if args.postgres:
+        rerun_under_postgres("PREP_HIRING_BENCH_UNDER_PG", __file__)
 
     workdir = Path(tempfile.mkdtemp(prefix="prep-bench-hiring-"))
     # Before Django reads its settings: the database is ours alone, and so is var/ (secret key).

@@ -296,13 +296,10 @@ def main() -> int:
     if args.bursts < 1:
         parser.error("--bursts is at least 1")
 
-    if os.environ.get("PREP_LOAD_UNDER_PG") != "1":
-        # Re-run under a private PostgreSQL; with-postgres.sh removes it when this returns.
-        env = {**os.environ, "PREP_LOAD_UNDER_PG": "1"}
-        if args.pg_stats:
-            env["PREP_PG_OPTIONS"] = "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
-        script = str(ROOT / "scripts" / "with-postgres.sh")
-        os.execvpe(script, [script, sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]], env)
+    from pgrun import rerun_under_postgres  # bench/, this script's directory
+
+    stats = "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
+    rerun_under_postgres("PREP_LOAD_UNDER_PG", __file__, **({"PREP_PG_OPTIONS": stats} if args.pg_stats else {}))
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("DATABASE_URL is not a PostgreSQL URL: run bench/load.py without PREP_LOAD_UNDER_PG")
     if os.geteuid() != 0:
