@@ -1,10 +1,13 @@
 """PostgreSQL binds parameters on the server and prepares the statements a connection repeats
-(PREP_DB_PREPARE=false: not prepared, for a pooler that cannot keep them)."""
+(PREP_DB_PREPARE=false: not prepared, for a pooler that cannot keep them); a kept connection is
+checked before a request without a round trip, unless its socket says the server spoke."""
 
 import json
 import os
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -62,3 +65,82 @@ def test_a_bulk_insert_of_more_parameters_than_one_statement_may_carry_is_split_
     rows = 9000  # 8 parameters a row: 72000, over the protocol's 65535
     Option.objects.bulk_create(Option(question=question, text=f"option {i}", order=i % 100) for i in range(rows))
     assert Option.objects.filter(question=question).count() == before + rows
+
+
+def _backend_query(pid: int) -> str:
+    """What PostgreSQL last saw from backend `pid`, asked on another connection."""
+    other = connection.copy()
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid])
+            row = cursor.fetchone()
+            if row is None:
+                return ""
+            return row[0]
+    finally:
+        other.close()
+
+
+def _new_request() -> None:
+    """What Django does to a kept connection between two requests (request_finished, then the
+    next request's first query checks it)."""
+    connection.close_if_unusable_or_obsolete()
+    assert connection.health_check_done is False
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_idle_connection_is_checked_before_a_request_without_a_query_to_the_server():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 'the last query before the check'")
+    pid = connection.connection.info.backend_pid
+    _new_request()
+
+    connection.close_if_health_check_failed()
+
+    assert connection.health_check_done is True
+    assert connection.connection is not None and connection.connection.info.backend_pid == pid
+    assert _backend_query(pid) == "SELECT 'the last query before the check'"  # no SELECT 1 went out
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_connection_whose_server_process_ended_is_closed_and_the_next_query_reconnects():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    pid = connection.connection.info.backend_pid
+    other = connection.copy()
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        other.close()
+    socket = select.poll()
+    socket.register(connection.connection.pgconn.socket, select.POLLIN)
+    deadline = time.monotonic() + 10
+    while not socket.poll(100) and time.monotonic() < deadline:  # the server's goodbye reaches the socket
+        pass
+    _new_request()
+
+    connection.close_if_health_check_failed()
+
+    assert connection.connection is None  # closed rather than handed to the request
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != pid
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_connection_left_inside_a_transaction_is_checked_with_a_query():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    connection.connection.execute("BEGIN")  # past Django's back: not idle, so the socket alone cannot tell
+    pid = connection.connection.info.backend_pid
+    connection.health_check_done = False
+
+    connection.close_if_health_check_failed()
+
+    assert connection.health_check_done is True
+    assert _backend_query(pid) == "SELECT 1"  # Django's own check went out
+    connection.connection.execute("ROLLBACK")
