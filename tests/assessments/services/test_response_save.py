@@ -108,10 +108,26 @@ def test_changing_an_answer_clears_an_earlier_grade(started):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_autosave_takes_the_attempts_lock_and_reads_its_response_in_one_round_trip(started, round_trips):
-    """BEGIN, then the lock with the read (pipelined), the answer's UPDATE, COMMIT: four, not five."""
+@pytest.mark.parametrize("kind", ["numeric", "single", "multiple"])
+def test_an_autosave_is_one_transaction_of_two_round_trips(started, round_trips, kind):
+    """BEGIN, the lock, the response and the question's options together; the answer's UPDATE
+    with COMMIT: two, not the four of Django's own transaction."""
     attempt, q = started
+    options = list(q[kind].options.values_list("id", flat=True))
+    answer = {"numeric": {"value": "0.05"}, "single": {"choice": options[0] if options else None},
+              "multiple": {"choices": options[:2]}}[kind]
     with round_trips() as trips:
-        saved = response_save(attempt_id=attempt.id, question_id=q["numeric"].id, answer={"value": "0.05"})
-    assert trips.count == 4
+        saved = response_save(attempt_id=attempt.id, question_id=q[kind].id, answer=answer)
+    assert trips.count == 2
     assert Response.objects.get(pk=saved.pk).answer == saved.answer
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pipelined_autosave_still_refuses_an_option_of_another_question_and_keeps_the_answer(started):
+    attempt, q = started
+    right = q["single"].options.first()
+    response_save(attempt_id=attempt.id, question_id=q["single"].id, answer={"choice": right.id})
+    foreign = q["multiple"].options.first()
+    with pytest.raises(ApplicationError, match="does not belong"):
+        response_save(attempt_id=attempt.id, question_id=q["single"].id, answer={"choice": foreign.id})
+    assert Response.objects.get(attempt=attempt, question=q["single"]).answer == {"choice": right.id}
