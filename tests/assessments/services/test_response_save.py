@@ -108,17 +108,18 @@ def test_changing_an_answer_clears_an_earlier_grade(started):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("kind", ["numeric", "single", "multiple"])
-def test_an_autosave_is_one_transaction_of_two_round_trips(started, round_trips, kind):
-    """BEGIN, the lock, the response and the question's options together; the answer's UPDATE
-    with COMMIT: two, not the four of Django's own transaction."""
+@pytest.mark.parametrize(("kind", "expected_round_trips"), [("numeric", 2), ("code", 2), ("single", 3), ("multiple", 3)])
+def test_an_autosave_is_one_transaction_of_two_round_trips_three_for_a_choice(started, round_trips, kind,
+                                                                              expected_round_trips):
+    """BEGIN with the lock and the response; a choice question's options; the answer's UPDATE
+    with COMMIT: not the four (five) of Django's own transaction."""
     attempt, q = started
     options = list(q[kind].options.values_list("id", flat=True))
-    answer = {"numeric": {"value": "0.05"}, "single": {"choice": options[0] if options else None},
-              "multiple": {"choices": options[:2]}}[kind]
+    answer = {"numeric": {"value": "0.05"}, "code": {"language": "python", "source": "x = 1"},
+              "single": {"choice": options[0] if options else None}, "multiple": {"choices": options[:2]}}[kind]
     with round_trips() as trips:
         saved = response_save(attempt_id=attempt.id, question_id=q[kind].id, answer=answer)
-    assert trips.count == 2
+    assert trips.count == expected_round_trips
     assert Response.objects.get(pk=saved.pk).answer == saved.answer
 
 
