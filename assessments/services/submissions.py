@@ -1,7 +1,10 @@
 import json
 
+from datetime import datetime, timezone as dt_timezone
+
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import BooleanField, F
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.models import User
@@ -118,6 +121,10 @@ _CLAIMED_SUBMISSION = ("id", "kind", "language", "source", "custom_input", "atte
 _CLAIMED_SPEC = tuple(f.attname for f in CodeSpec._meta.concrete_fields)
 _CLAIMED = Compiled(lambda submission_id: Submission.objects.filter(pk=submission_id).values_list(
     *_CLAIMED_SUBMISSION, *(f"question__code__{name}" for name in _CLAIMED_SPEC)), -1)
+# The points of the response a Submit scores (set when the attempt starts, never changed), so
+# that recording its verdict needs no read before the score's write (submission_complete).
+_CLAIMED_MAX_SCORE = Compiled(lambda submission_id: Response.objects.filter(
+    attempt__submissions__id=submission_id, question__submissions__id=submission_id).values_list("max_score"), -1)
 
 
 # The writes of every grading, compiled once as the reads are: the claim (queued -> running),
@@ -142,6 +149,7 @@ def submission_claim(*, submission_id: int) -> Submission | None:
         claimed = batch.run(_CLAIM, submission_id, Submission.Status.QUEUED, status=Submission.Status.RUNNING,
                             started_at=timezone.now())
         read = batch.first(_CLAIMED, submission_id)
+        max_score = batch.first(_CLAIMED_MAX_SCORE, submission_id)
     row = read.value if claimed.value else None
     if row is None:
         return None
@@ -149,7 +157,9 @@ def submission_claim(*, submission_id: int) -> Submission | None:
     spec = dict(zip(_CLAIMED_SPEC, row[len(_CLAIMED_SUBMISSION):]))
     question = loaded(Question, id=values["question_id"],
                       related={"code": loaded(CodeSpec, **spec)} if spec["id"] is not None else None)
-    return loaded(Submission, **values, related={"question": question})
+    submission = loaded(Submission, **values, related={"question": question})
+    submission.response_max_score = max_score.value[0] if max_score.value else None
+    return submission
 
 
 # What recording a Submit's verdict reads, in one statement: the attempt's state (under its lock,
@@ -165,25 +175,32 @@ def submission_complete(*, submission: Submission, result: dict) -> bool:
     holding the claim can write it (running → done). A Submit scores its response if the response
     still holds that code and nobody reviewed it.
 
-    A Run's verdict is one UPDATE, committed on its own. A Submit's takes the attempt's lock as
-    well, in the same transaction, pipelined: the verdict and the lock in one round trip, the
-    score with the COMMIT in another (PostgreSQL; the round trips are what a grading waits on)."""
+    A Run's verdict is one UPDATE, committed on its own. A Submit's is one transaction with the
+    attempt's lock (which a hand-in takes too) and the score, which on PostgreSQL travels whole
+    in one round trip, each write conditioned in SQL on what it would otherwise have read first:
+    the attempt still open, the claim still held, the response still holding this code. A Submit
+    graded after the hand-in finds the attempt closed there, writes nothing, and is recorded
+    again with the ORM, which the attempt's totals need."""
     score = min(max(float(result["score"]), 0.0), 1.0)
     if submission.kind != Submission.Kind.SUBMIT:
         return bool(_verdict_write(submission_id=submission.pk, result=result, score=score, now=timezone.now()).value)
-    try:
-        with pipelined_transaction() as batch:
+    max_score = getattr(submission, "response_max_score", None)  # read by the claim
+    with pipelined_transaction() as batch:
+        if batch.orm_allowed or max_score is None:  # statements run one by one anyway (SQLite, an atomic block)
             return _submit_record(batch, submission=submission, result=result, score=score)
-    except _HandedIn:  # rolled back: again with the ORM, which a pipeline does not allow
-        with transaction.atomic():
-            return _submit_record(TransactionPipeline(connection), submission=submission, result=result, score=score)
-
-
-class _HandedIn(Exception):
-    """A Submit graded after its attempt was handed in: the attempt's totals need the ORM."""
+        state, written = _submit_record_at_once(batch, submission=submission, result=result, score=score,
+                                                max_score=max_score)
+    if written.value:
+        return True
+    if state.value is None or state.value[0] == Attempt.State.IN_PROGRESS:
+        return False  # the claim was lost (or the attempt is gone): nothing was written
+    with transaction.atomic():  # handed in since the claim: scored with the attempt's totals
+        return _submit_record(TransactionPipeline(connection), submission=submission, result=result, score=score)
 
 
 def _submit_record(batch, *, submission: Submission, result: dict, score: float) -> bool:
+    """The verdict, then the attempt's lock and the response read under it, then the score:
+    what submission_complete does where statements run one by one."""
     now = timezone.now()
     written = _verdict_write(submission_id=submission.pk, result=result, score=score, now=now, batch=batch)
     locked = batch.first(_SCORED_RESPONSE_LOCKED, submission.attempt_id, submission.question_id)
@@ -195,8 +212,6 @@ def _submit_record(batch, *, submission: Submission, result: dict, score: float)
         batch.run(_RESPONSE_SCORE, response_id, score=submission_points(max_score=max_score, score=score),
                   graded_at=now, updated_at=now)
         if state != Attempt.State.IN_PROGRESS:  # a Submit that finished after the hand-in
-            if not batch.orm_allowed:
-                raise _HandedIn
             attempt = Attempt.objects.get(pk=submission.attempt_id)  # locked above
             if state == Attempt.State.GRADED:
                 attempt_rescore(attempt=attempt)
@@ -205,14 +220,53 @@ def _submit_record(batch, *, submission: Submission, result: dict, score: float)
     return True
 
 
-def _verdict_write(*, submission_id: int, result: dict, score: float, now, batch: TransactionPipeline | None = None):
+_SOMETIME = datetime(2000, 1, 1, tzinfo=dt_timezone.utc)  # a placeholder: stands for the verdict's time
+# The attempt's lock, taken first: a hand-in waits for it, and sees the verdict once it has it.
+_ATTEMPT_LOCKED = Compiled(lambda attempt_id: Attempt.objects.select_for_update().filter(pk=attempt_id)
+                           .values_list("state"), -1)
+# The verdict, written only while the attempt is open (a closed one's Submit needs the ORM).
+_VERDICT_WHILE_OPEN = CompiledUpdate(
+    lambda submission_id, status, open_state: _in_status(submission_id, status).filter(attempt__state=open_state),
+    -1, "<status>", "<open>", fields=_VERDICT.fields)
+# The score, written only if this transaction wrote the verdict (the row is done, at its time)
+# and the response still holds the submitted code, unreviewed.
+_RESPONSE_SCORE_IF_SUBMITTED = CompiledUpdate(
+    lambda attempt_id, question_id, source, submission_id, done, finished_at: Response.objects.filter(
+        RawSQL(f"{Response._meta.db_table}.answer -> 'source' = to_jsonb(%s::text)", (source,),
+               output_field=BooleanField()),
+        attempt_id=attempt_id, question_id=question_id, reviewed_by__isnull=True,
+        attempt_id__in=Submission.objects.filter(pk=submission_id, status=done, finished_at=finished_at)
+        .values("attempt_id")),
+    -1, -2, "<source>", -3, "<done>", _SOMETIME, fields=_RESPONSE_SCORE.fields)
+
+
+def _submit_record_at_once(batch, *, submission: Submission, result: dict, score: float, max_score: float):
+    """submission_complete's statements for a Submit, sent together (the block's COMMIT with
+    them): Results of the attempt's (state,) and of the verdict's rows written."""
+    now = timezone.now()
+    state = batch.first(_ATTEMPT_LOCKED, submission.attempt_id)
+    written = _verdict_write(submission_id=submission.pk, result=result, score=score, now=now, batch=batch,
+                             while_open=True)
+    batch.run(_RESPONSE_SCORE_IF_SUBMITTED, submission.attempt_id, submission.question_id, submission.source,
+              submission.pk, Submission.Status.DONE, now,
+              score=submission_points(max_score=max_score, score=score), graded_at=now, updated_at=now)
+    return state, written
+
+
+def _verdict_write(*, submission_id: int, result: dict, score: float, now, batch: TransactionPipeline | None = None,
+                   while_open: bool = False):
     """The verdict on the running row, announced with what it wrote once committed (a waiting
     request answers with it, without reading the row): a Result of the rows written (0 when
-    this worker's claim is gone), in `batch` if given, else at once."""
+    this worker's claim is gone, or with `while_open` when the attempt is no longer in
+    progress), in `batch` if given, else at once."""
     verdict = {"status": Submission.Status.DONE, "verdict": result["verdict"], "score": score, "results": result,
                "finished_at": now, "error": ""}
     batch = batch or TransactionPipeline(connection)
-    written = batch.run(_VERDICT, submission_id, Submission.Status.RUNNING, **verdict)
+    if while_open:
+        written = batch.run(_VERDICT_WHILE_OPEN, submission_id, Submission.Status.RUNNING, Attempt.State.IN_PROGRESS,
+                            **verdict)
+    else:
+        written = batch.run(_VERDICT, submission_id, Submission.Status.RUNNING, **verdict)
     batch.on_commit(lambda: written.value and notify.submission_updated(submission_id, verdict))
     return written
 

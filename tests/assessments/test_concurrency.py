@@ -9,7 +9,14 @@ from django.db import connection, connections, transaction
 
 from assessments.models import Attempt, Question, Response, Submission
 from assessments.selectors import question_exposures
-from assessments.services import attempt_start, attempt_submit, response_save, submission_claim, submission_create
+from assessments.services import (
+    attempt_start,
+    attempt_submit,
+    response_save,
+    submission_claim,
+    submission_complete,
+    submission_create,
+)
 from assessments.services.packs import pack_import, question_export
 from assessments.services.responses import attempt_lock_open
 from common.exceptions import ApplicationError
@@ -99,6 +106,36 @@ def test_only_one_worker_claims_a_submission():
     submission.refresh_from_db()
     assert (submission.status, submission.claims) == (Submission.Status.RUNNING, 1)
 
+
+
+def test_a_submits_verdict_waits_for_a_hand_in_holding_the_attempt_then_grades_the_handed_in_attempt():
+    question = code_question()
+    assessment = assessment_with(question)
+    attempt, _ = attempt_start(candidate=invite(assessment).candidate, assessment=assessment)
+    source = "def square(x):\n    return x * x\n"
+    response_save(attempt_id=attempt.id, question_id=question.id, answer={"language": "python", "source": source})
+    submission = Submission.objects.create(attempt=attempt, question=question, kind=Submission.Kind.SUBMIT,
+                                           language="python", source=source)
+    claimed = submission_claim(submission_id=submission.id)
+    recorded = {}
+
+    def record():
+        try:
+            recorded["ok"] = submission_complete(submission=claimed, result={"verdict": "AC", "score": 1.0, "tests": []})
+        finally:
+            connections.close_all()
+
+    grader = threading.Thread(target=record)
+    with held_open(lambda: attempt_submit(attempt_id=attempt.id, submitted_by=Attempt.SubmittedBy.CANDIDATE)):
+        grader.start()
+        grader.join(1.0)
+        assert grader.is_alive()  # the hand-in holds the attempt: the verdict waits for it
+    grader.join(30)
+
+    assert recorded == {"ok": True}
+    attempt.refresh_from_db()
+    assert (attempt.state, attempt.score) == (Attempt.State.GRADED, question.points)
+    assert Submission.objects.get(pk=submission.pk).verdict == "AC"
 
 
 CONTENDERS = {

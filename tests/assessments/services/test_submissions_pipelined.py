@@ -33,12 +33,12 @@ def test_only_one_worker_claims_a_submission_in_one_round_trip(attempt_and_quest
     assert submission_claim(submission_id=submission.id) is None
 
 
-def test_a_submits_verdict_and_its_score_are_written_once_in_two_round_trips(attempt_and_question, round_trips):
+def test_a_submits_verdict_and_its_score_are_written_once_in_one_round_trip(attempt_and_question, round_trips):
     attempt, question = attempt_and_question
     claimed = submission_claim(submission_id=queued(attempt, question, "submit").id)
     with round_trips() as trips:
         assert submission_complete(submission=claimed, result=RESULT_HALF)
-    assert trips.count == 2
+    assert trips.count == 1  # BEGIN, the attempt's lock, the verdict, the score and COMMIT together
     assert not submission_complete(submission=claimed, result=RESULT_AC)
 
     submission = Submission.objects.get(pk=claimed.pk)
@@ -69,9 +69,28 @@ def test_a_verdict_whose_claim_was_lost_writes_nothing(attempt_and_question, rou
     Submission.objects.filter(pk=claimed.pk).update(status=Submission.Status.QUEUED)  # the reconciler took it back
     with round_trips() as trips:
         assert not submission_complete(submission=claimed, result=RESULT_AC)
-    assert trips.count == 2
+    assert trips.count == 1
     assert Submission.objects.get(pk=claimed.pk).status == Submission.Status.QUEUED
     assert Response.objects.get(attempt=attempt, question=question).score is None
+
+
+def test_a_submits_verdict_leaves_a_reviewed_answer_as_the_reviewer_scored_it(attempt_and_question):
+    attempt, question = attempt_and_question
+    claimed = submission_claim(submission_id=queued(attempt, question, "submit").id)
+    Response.objects.filter(attempt=attempt, question=question).update(score=0.25, reviewed_by=UserFactory(is_staff=True))
+    assert submission_complete(submission=claimed, result=RESULT_AC)
+    assert Submission.objects.get(pk=claimed.pk).verdict == "AC"
+    assert Response.objects.get(attempt=attempt, question=question).score == 0.25
+
+
+def test_a_submits_verdict_scores_code_with_quotes_backslashes_and_unicode_as_it_was_sent(attempt_and_question):
+    attempt, question = attempt_and_question
+    source = 'def square(x):\n    """x² — \'quoted\' \\ "double"\t"""\n    return x * x\n'
+    response_save(attempt_id=attempt.id, question_id=question.id, answer={"language": "python", "source": source})
+    submission = Submission.objects.create(attempt=attempt, question=question, kind="submit", language="python",
+                                           source=source)
+    assert submission_complete(submission=submission_claim(submission_id=submission.id), result=RESULT_HALF)
+    assert Response.objects.get(attempt=attempt, question=question).score == question.points * 0.5
 
 
 def test_a_submit_graded_after_the_hand_in_grades_the_attempt(attempt_and_question):
