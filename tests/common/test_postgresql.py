@@ -67,18 +67,21 @@ def test_a_bulk_insert_of_more_parameters_than_one_statement_may_carry_is_split_
     assert Option.objects.filter(question=question).count() == before + rows
 
 
-def _backend_query(pid: int) -> str:
-    """What PostgreSQL last saw from backend `pid`, asked on another connection."""
+def _on_another_connection(sql: str, params: list) -> tuple | None:
+    """The first row `sql` gives on a connection of its own (not the one under test)."""
     other = connection.copy()
     try:
         with other.cursor() as cursor:
-            cursor.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid])
-            row = cursor.fetchone()
-            if row is None:
-                return ""
-            return row[0]
+            cursor.execute(sql, params)
+            return cursor.fetchone()
     finally:
         other.close()
+
+
+def _backend_query(pid: int) -> str:
+    """What PostgreSQL last saw from backend `pid`."""
+    row = _on_another_connection("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid])
+    return row[0] if row else ""
 
 
 def _new_request() -> None:
@@ -109,12 +112,7 @@ def test_a_kept_connection_whose_server_process_ended_is_closed_and_the_next_que
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     pid = connection.connection.info.backend_pid
-    other = connection.copy()
-    try:
-        with other.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
-    finally:
-        other.close()
+    assert _on_another_connection("SELECT pg_terminate_backend(%s)", [pid]) == (True,)
     socket = select.poll()
     socket.register(connection.connection.pgconn.socket, select.POLLIN)
     deadline = time.monotonic() + 10
