@@ -185,16 +185,17 @@ def submission_complete(*, submission: Submission, result: dict) -> bool:
     if submission.kind != Submission.Kind.SUBMIT:
         return bool(_verdict_write(submission_id=submission.pk, result=result, score=score, now=timezone.now()).value)
     max_score = getattr(submission, "response_max_score", None)  # read by the claim
-    with pipelined_transaction() as batch:
-        if batch.orm_allowed or max_score is None:  # statements run one by one anyway (SQLite, an atomic block)
-            return _submit_record(batch, submission=submission, result=result, score=score)
-        state, written = _submit_record_at_once(batch, submission=submission, result=result, score=score,
-                                                max_score=max_score)
-    if written.value:
-        return True
-    if state.value is None or state.value[0] == Attempt.State.IN_PROGRESS:
-        return False  # the claim was lost (or the attempt is gone): nothing was written
-    with transaction.atomic():  # handed in since the claim: scored with the attempt's totals
+    if max_score is not None:
+        with pipelined_transaction() as batch:
+            if batch.orm_allowed:  # statements run one by one anyway (SQLite, or inside an atomic block)
+                return _submit_record(batch, submission=submission, result=result, score=score)
+            state, written = _submit_record_at_once(batch, submission=submission, result=result, score=score,
+                                                    max_score=max_score)
+        if written.value:
+            return True
+        if state.value is None or state.value[0] == Attempt.State.IN_PROGRESS:
+            return False  # the claim was lost (or the attempt is gone): nothing was written
+    with transaction.atomic():  # handed in since the claim (or not claimed here): with the ORM
         return _submit_record(TransactionPipeline(connection), submission=submission, result=result, score=score)
 
 

@@ -93,6 +93,14 @@ def test_a_submits_verdict_scores_code_with_quotes_backslashes_and_unicode_as_it
     assert Response.objects.get(attempt=attempt, question=question).score == question.points * 0.5
 
 
+def test_a_submits_verdict_on_a_row_read_without_the_claim_is_recorded_and_scored_all_the_same(attempt_and_question):
+    attempt, question = attempt_and_question
+    claimed = submission_claim(submission_id=queued(attempt, question, "submit").id)
+    assert submission_complete(submission=Submission.objects.get(pk=claimed.pk), result=RESULT_HALF)
+    assert Submission.objects.get(pk=claimed.pk).verdict == "WA"
+    assert Response.objects.get(attempt=attempt, question=question).score == question.points * 0.5
+
+
 def test_a_submit_graded_after_the_hand_in_grades_the_attempt(attempt_and_question):
     attempt, question = attempt_and_question
     submission = queued(attempt, question, "submit")
