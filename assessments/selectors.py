@@ -298,10 +298,11 @@ SOURCE_FILE_NAMES = {"python": "main.py", "r": "main.R", "c": "main.c", "cpp": "
 
 
 def submission_judge_input(*, submission: Submission) -> dict:
-    """Plain data the grading task turns into a judge spec. Runs use the sample tests only."""
+    """Plain data the grading task turns into a judge spec. Runs use the sample tests only.
+    A function question's tests are those the claim read (SUBMISSION_FUNCTION_TESTS), if it did."""
     data = code_judge_input(
         question=submission.question, language=submission.language, source=submission.source,
-        run_only=submission.kind == Submission.Kind.RUN,
+        run_only=submission.kind == Submission.Kind.RUN, function_tests=getattr(submission, "function_tests", None),
     )
     if submission.kind == Submission.Kind.RUN and submission.custom_input:
         data["custom_input"] = submission.custom_input
@@ -315,9 +316,16 @@ _FUNCTION_TESTS = Compiled(lambda question_id: CodeTest.objects.filter(question_
                            .order_by("order", "id").values_list(*_FUNCTION_TEST_FIELDS), -1)
 _SAMPLE_FUNCTION_TESTS = Compiled(lambda question_id: CodeTest.objects.filter(question_id=question_id, is_sample=True)
                                   .order_by("order", "id").values_list(*_FUNCTION_TEST_FIELDS), -1)
+# The same, every test of a submission's question: read by its claim, in the claim's round trip
+# (a Run keeps the samples of them: code_judge_input).
+SUBMISSION_FUNCTION_TESTS = Compiled(lambda submission_id: CodeTest.objects.filter(question__submissions__id=submission_id)
+                                     .order_by("order", "id").values_list(*_FUNCTION_TEST_FIELDS), -1)
 
 
-def code_judge_input(*, question: Question, language: str, source: str, run_only: bool = False) -> dict:
+def code_judge_input(*, question: Question, language: str, source: str, run_only: bool = False,
+                     function_tests: list[tuple] | None = None) -> dict:
+    """`function_tests`: a function question's every test, rows of SUBMISSION_FUNCTION_TESTS, when
+    already read (else they are read here)."""
     spec = question.code
     data = {
         "style": spec.style,
@@ -330,8 +338,13 @@ def code_judge_input(*, question: Question, language: str, source: str, run_only
         "output_kb": spec.output_kb,
     }
     if spec.style == spec.Style.FUNCTION:
-        tests = (_SAMPLE_FUNCTION_TESTS if run_only else _FUNCTION_TESTS).rows(question.id)
-        data["tests"] = [dict(zip(_FUNCTION_TEST_KEYS, row)) for row in tests]
+        if function_tests is None:
+            tests = [dict(zip(_FUNCTION_TEST_KEYS, row)) for row in
+                     (_SAMPLE_FUNCTION_TESTS if run_only else _FUNCTION_TESTS).rows(question.id)]
+        else:
+            tests = [dict(zip(_FUNCTION_TEST_KEYS, row)) for row in function_tests]
+            tests = [test for test in tests if test["sample"]] if run_only else tests
+        data["tests"] = tests
         return data
     tests = ProgramTest.objects.filter(question_id=question.id).order_by("order", "id")
     if run_only:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import User
 from assessments import notify
 from assessments.models import Attempt, CodeSpec, Question, Response, Submission
+from assessments.selectors import SUBMISSION_FUNCTION_TESTS
 from assessments.services.attempts import attempt_finalize_if_ready, attempt_rescore, submission_points
 from assessments.services.responses import (
     NotTheirAttempt,
@@ -143,13 +144,15 @@ _RESPONSE_SCORE = CompiledUpdate(lambda response_id: Response.objects.filter(pk=
 
 def submission_claim(*, submission_id: int) -> Submission | None:
     """Take a queued submission for grading. None when another worker has it or it is gone.
-    The claim and the read of what to run travel together (one round trip on PostgreSQL): a
-    read after a claim that failed is not used."""
+    The claim and the reads of what to run (the code, its question's code spec and a function
+    question's tests) and of the points its response is worth travel together (one round trip
+    on PostgreSQL): reads after a claim that failed are not used."""
     with pipelined() as batch:
         claimed = batch.run(_CLAIM, submission_id, Submission.Status.QUEUED, status=Submission.Status.RUNNING,
                             started_at=timezone.now())
         read = batch.first(_CLAIMED, submission_id)
         max_score = batch.first(_CLAIMED_MAX_SCORE, submission_id)
+        function_tests = batch.rows(SUBMISSION_FUNCTION_TESTS, submission_id)
     row = read.value if claimed.value else None
     if row is None:
         return None
@@ -159,6 +162,8 @@ def submission_claim(*, submission_id: int) -> Submission | None:
                       related={"code": loaded(CodeSpec, **spec)} if spec["id"] is not None else None)
     submission = loaded(Submission, **values, related={"question": question})
     submission.response_max_score = max_score.value[0] if max_score.value else None
+    if spec["style"] == CodeSpec.Style.FUNCTION:
+        submission.function_tests = function_tests.value
     return submission
 
 

@@ -58,6 +58,19 @@ def test_a_run_keeps_its_custom_input_and_the_judge_gets_it_for_runs_only(attemp
     assert selectors.submission_judge_input(submission=run)["custom_input"] == "[7]"
 
 
+@pytest.mark.parametrize(("kind", "tests"), [("run", ["two"]), ("submit", ["two", "negative", "big"])])
+def test_a_claim_reads_the_tests_so_that_the_judge_input_needs_no_further_query(attempt_and_question, kind, tests):
+    attempt, question = attempt_and_question
+    queued = submission_create(attempt_id=attempt.id, question_id=question.id, kind=kind, answer={"source": SQUARE_SOLUTION})
+    claimed = submission_claim(submission_id=queued.id)
+    with CaptureQueriesContext(connection) as queries:
+        judge_input = selectors.submission_judge_input(submission=claimed)
+    assert len(queries) == 0
+    assert [test["name"] for test in judge_input["tests"]] == tests  # a Run gets the samples only
+    assert judge_input["tests"] == selectors.code_judge_input(question=question, language="python",
+                                                               source=SQUARE_SOLUTION, run_only=kind == "run")["tests"]
+
+
 def test_custom_input_over_64_kib_is_refused_and_nothing_is_queued(attempt_and_question):
     attempt, question = attempt_and_question
     with pytest.raises(ApplicationError, match="64 KiB"):
