@@ -230,15 +230,19 @@ _SOMETIME = datetime(2000, 1, 1, tzinfo=dt_timezone.utc)  # a placeholder: stand
 # The attempt's lock, taken first: a hand-in waits for it, and sees the verdict once it has it.
 _ATTEMPT_LOCKED = Compiled(lambda attempt_id: Attempt.objects.select_for_update().filter(pk=attempt_id)
                            .values_list("state"), -1)
-# The verdict, written only while the attempt is open (a closed one's Submit needs the ORM).
+# The verdict, written only while the attempt is open (a closed one's Submit needs the ORM). The
+# attempt's state is a subquery, not a join: Django turns an UPDATE with a join into "id IN
+# (SELECT ...)", where the claim's status would be checked on the subquery's copy of the row, not
+# re-checked on the row itself if a requeue commits meanwhile.
 _VERDICT_WHILE_OPEN = CompiledUpdate(
-    lambda submission_id, status, open_state: _in_status(submission_id, status).filter(attempt__state=open_state),
-    -1, "<status>", "<open>", fields=_VERDICT.fields)
+    lambda submission_id, status, attempt_id, open_state: _in_status(submission_id, status).filter(
+        attempt_id__in=Attempt.objects.filter(pk=attempt_id, state=open_state).values("pk")),
+    -1, "<status>", -2, "<open>", fields=_VERDICT.fields)
 # The score, written only if this transaction wrote the verdict (the row is done, at its time)
 # and the response still holds the submitted code, unreviewed.
 _RESPONSE_SCORE_IF_SUBMITTED = CompiledUpdate(
     lambda attempt_id, question_id, source, submission_id, done, finished_at: Response.objects.filter(
-        RawSQL(f"{Response._meta.db_table}.answer -> 'source' = to_jsonb(%s::text)", (source,),
+        RawSQL(f'"{Response._meta.db_table}"."answer" -> \'source\' = to_jsonb(%s::text)', (source,),
                output_field=BooleanField()),
         attempt_id=attempt_id, question_id=question_id, reviewed_by__isnull=True,
         attempt_id__in=Submission.objects.filter(pk=submission_id, status=done, finished_at=finished_at)
@@ -252,7 +256,7 @@ def _submit_record_at_once(batch, *, submission: Submission, result: dict, score
     now = timezone.now()
     state = batch.first(_ATTEMPT_LOCKED, submission.attempt_id)
     written = _verdict_write(submission_id=submission.pk, result=result, score=score, now=now, batch=batch,
-                             while_open=True)
+                             while_open_attempt=submission.attempt_id)
     batch.run(_RESPONSE_SCORE_IF_SUBMITTED, submission.attempt_id, submission.question_id, submission.source,
               submission.pk, Submission.Status.DONE, now,
               score=submission_points(max_score=max_score, score=score), graded_at=now, updated_at=now)
@@ -260,17 +264,17 @@ def _submit_record_at_once(batch, *, submission: Submission, result: dict, score
 
 
 def _verdict_write(*, submission_id: int, result: dict, score: float, now, batch: TransactionPipeline | None = None,
-                   while_open: bool = False):
+                   while_open_attempt: int | None = None):
     """The verdict on the running row, announced with what it wrote once committed (a waiting
     request answers with it, without reading the row): a Result of the rows written (0 when
-    this worker's claim is gone, or with `while_open` when the attempt is no longer in
-    progress), in `batch` if given, else at once."""
+    this worker's claim is gone, or, given `while_open_attempt` (its id), when the attempt is
+    no longer in progress), in `batch` if given, else at once."""
     verdict = {"status": Submission.Status.DONE, "verdict": result["verdict"], "score": score, "results": result,
                "finished_at": now, "error": ""}
     batch = batch or TransactionPipeline(connection)
-    if while_open:
-        written = batch.run(_VERDICT_WHILE_OPEN, submission_id, Submission.Status.RUNNING, Attempt.State.IN_PROGRESS,
-                            **verdict)
+    if while_open_attempt is not None:
+        written = batch.run(_VERDICT_WHILE_OPEN, submission_id, Submission.Status.RUNNING, while_open_attempt,
+                            Attempt.State.IN_PROGRESS, **verdict)
     else:
         written = batch.run(_VERDICT, submission_id, Submission.Status.RUNNING, **verdict)
     batch.on_commit(lambda: written.value and notify.submission_updated(submission_id, verdict))

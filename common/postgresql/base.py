@@ -3,7 +3,7 @@ from functools import cached_property
 
 import psycopg
 from django.db.backends.postgresql import base, features
-from psycopg.pq import TransactionStatus
+from psycopg.pq import PipelineStatus, TransactionStatus
 
 
 class DatabaseFeatures(features.DatabaseFeatures):
@@ -36,7 +36,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
 def _idle_and_silent(connection: psycopg.Connection) -> bool:
     """Open, outside a transaction, and nothing waiting to be read on its socket (no I/O)."""
     try:
-        if connection.closed or connection.info.transaction_status != TransactionStatus.IDLE:
+        if (connection.closed or connection.info.transaction_status != TransactionStatus.IDLE
+                or connection.pgconn.pipeline_status != PipelineStatus.OFF):  # left in pipeline mode: unusable
             return False
         poller = select.poll()
         poller.register(connection.pgconn.socket, select.POLLIN | select.POLLPRI)

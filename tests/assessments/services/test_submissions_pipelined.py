@@ -101,6 +101,16 @@ def test_a_submits_verdict_on_a_row_read_without_the_claim_is_recorded_and_score
     assert Response.objects.get(attempt=attempt, question=question).score == question.points * 0.5
 
 
+def test_a_verdict_whose_claim_was_lost_before_the_hand_in_writes_nothing(attempt_and_question):
+    attempt, question = attempt_and_question
+    claimed = submission_claim(submission_id=queued(attempt, question, "submit").id)
+    Submission.objects.filter(pk=claimed.pk).update(status=Submission.Status.QUEUED)  # the reconciler took it back
+    attempt_submit(attempt_id=attempt.id, submitted_by=Attempt.SubmittedBy.CANDIDATE)
+    assert not submission_complete(submission=claimed, result=RESULT_AC)
+    assert Submission.objects.get(pk=claimed.pk).status == Submission.Status.QUEUED
+    assert Response.objects.get(attempt=attempt, question=question).score is None
+
+
 def test_a_submit_graded_after_the_hand_in_grades_the_attempt(attempt_and_question):
     attempt, question = attempt_and_question
     submission = queued(attempt, question, "submit")
