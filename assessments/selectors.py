@@ -314,10 +314,7 @@ _FUNCTION_TEST_KEYS = ("name", "args", "expected", "weight", "sample", "feedback
 _FUNCTION_TEST_FIELDS = ("name", "args", "expected", "weight", "is_sample", "feedback", "hint")
 _FUNCTION_TESTS = Compiled(lambda question_id: CodeTest.objects.filter(question_id=question_id)
                            .order_by("order", "id").values_list(*_FUNCTION_TEST_FIELDS), -1)
-_SAMPLE_FUNCTION_TESTS = Compiled(lambda question_id: CodeTest.objects.filter(question_id=question_id, is_sample=True)
-                                  .order_by("order", "id").values_list(*_FUNCTION_TEST_FIELDS), -1)
-# The same, every test of a submission's question: read by its claim, in the claim's round trip
-# (a Run keeps the samples of them: code_judge_input).
+# The same, every test of a submission's question: read by its claim, in the claim's round trip.
 SUBMISSION_FUNCTION_TESTS = Compiled(lambda submission_id: CodeTest.objects.filter(question__submissions__id=submission_id)
                                      .order_by("order", "id").values_list(*_FUNCTION_TEST_FIELDS), -1)
 
@@ -338,13 +335,9 @@ def code_judge_input(*, question: Question, language: str, source: str, run_only
         "output_kb": spec.output_kb,
     }
     if spec.style == spec.Style.FUNCTION:
-        if function_tests is None:
-            tests = [dict(zip(_FUNCTION_TEST_KEYS, row)) for row in
-                     (_SAMPLE_FUNCTION_TESTS if run_only else _FUNCTION_TESTS).rows(question.id)]
-        else:
-            tests = [dict(zip(_FUNCTION_TEST_KEYS, row)) for row in function_tests]
-            tests = [test for test in tests if test["sample"]] if run_only else tests
-        data["tests"] = tests
+        rows = _FUNCTION_TESTS.rows(question.id) if function_tests is None else function_tests
+        tests = [dict(zip(_FUNCTION_TEST_KEYS, row)) for row in rows]
+        data["tests"] = [test for test in tests if test["sample"]] if run_only else tests  # a Run: the samples
         return data
     tests = ProgramTest.objects.filter(question_id=question.id).order_by("order", "id")
     if run_only:
