@@ -249,7 +249,12 @@ def response_answer_set(*, response: Response, answer: dict, batch: Pipeline | N
 # What answer_clean checks a choice or a data-analysis answer against, read in a pipelined save.
 _OPTION_IDS = Compiled(lambda question_id: Option.objects.filter(question_id=question_id).values_list("id"), -1)
 _PART_KEYS = Compiled(lambda question_id: AnswerPart.objects.filter(question_id=question_id).values_list("key"), -1)
-_CHOICE_KINDS = (Question.Kind.SINGLE_CHOICE, Question.Kind.TRUE_FALSE, Question.Kind.MULTIPLE_CHOICE)
+# answer_clean's argument each kind needs, and the statement that reads it.
+_CHECKED_AGAINST = {
+    **dict.fromkeys((Question.Kind.SINGLE_CHOICE, Question.Kind.TRUE_FALSE, Question.Kind.MULTIPLE_CHOICE),
+                    ("option_ids", _OPTION_IDS)),
+    Question.Kind.DATA_ANALYSIS: ("part_keys", _PART_KEYS),
+}
 
 
 def response_save(*, attempt_id: int, question_id: int, answer: dict, candidate: User | None = None) -> Response:
@@ -274,15 +279,12 @@ def response_save(*, attempt_id: int, question_id: int, answer: dict, candidate:
 def _answer_keys(batch: Pipeline, question: Question) -> dict:
     """answer_clean's option_ids or part_keys for the question's kind, read through `batch`
     (where answer_clean cannot query): nothing for the kinds that need neither."""
-    if question.kind in _CHOICE_KINDS:
-        options = batch.rows(_OPTION_IDS, question.id)
-        batch.sync()
-        return {"option_ids": [option_id for option_id, in options.value]}
-    if question.kind == Question.Kind.DATA_ANALYSIS:
-        parts = batch.rows(_PART_KEYS, question.id)
-        batch.sync()
-        return {"part_keys": [key for key, in parts.value]}
-    return {}
+    if question.kind not in _CHECKED_AGAINST:
+        return {}
+    name, statement = _CHECKED_AGAINST[question.kind]
+    rows = batch.rows(statement, question.id)
+    batch.sync()
+    return {name: [value for value, in rows.value]}
 
 
 MAX_REPORT_S = 120  # the page reports every 15 s; a longer gap was not spent answering
