@@ -54,6 +54,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT  # run() points it at a snapshot of the source: others may edit the tree meanwhile
 VENV_BIN = Path(sys.executable).parent
+
+
+def procfile_web(option: str) -> int:
+    """A number on the Procfile's `web:` line (gunicorn's --workers or --threads): the benchmarks
+    run the web tier as `make run` does."""
+    web = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
+    words = web.split()
+    return int(words[words.index(option) + 1])
 RAISED_RATE = "600/min"
 
 CORRECT = (
@@ -274,8 +282,10 @@ def main() -> int:
     parser.add_argument("--worker-pool", default=None, choices=("prefork", "solo"),
                         help="another Celery execution pool for the grading workers (default: the app's, "
                              "prep/celery_pool.py; solo: the same without its time limits)")
-    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers (the Procfile's: 2)")
-    parser.add_argument("--web-threads", type=int, default=32, help="gunicorn threads per worker (the Procfile's: 32)")
+    parser.add_argument("--web-workers", type=int, default=procfile_web("--workers"),
+                        help="gunicorn workers (default: the Procfile's)")
+    parser.add_argument("--web-threads", type=int, default=procfile_web("--threads"),
+                        help="gunicorn threads per worker (default: the Procfile's)")
     parser.add_argument("--conn-max-age", type=int, default=None,
                         help="CONN_MAX_AGE for the stack (default: the app's own, 60 s; 0: a new connection per request)")
     parser.add_argument("--quiet-wait", type=float, default=30,

@@ -32,22 +32,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # not bench/: its judge.py would shadow the judge package
 
-from bench import load as LOAD  # noqa: E402,N812 -- its make_fixture, /proc readers and free_port
+from bench import load as LOAD  # noqa: E402,N812 -- its make_fixture, /proc readers, free_port, procfile_web
+from bench.pgrun import rerun_under_postgres  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=200, help="timed requests per kind (after a few untimed)")
     parser.add_argument("--gunicorn", action="store_true",
-                        help="also time the bare view and the autosave through gunicorn (the Procfile's 2 workers x "
-                             "32 threads) from one keep-alive client: what the server adds")
+                        help="also time the bare view and the autosave through gunicorn (the Procfile's workers and "
+                             "threads) from one keep-alive client: what the server adds")
     parser.add_argument("--profile", metavar="KIND", help="also profile the requests whose name starts with KIND "
                         "(e.g. autosave) and print where their time goes")
     args = parser.parse_args()
-    if os.environ.get("PREP_WEB_BENCH_UNDER_PG") != "1":
-        script = str(ROOT / "scripts" / "with-postgres.sh")
-        os.execvpe(script, [script, sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]],
-                   {**os.environ, "PREP_WEB_BENCH_UNDER_PG": "1"})
+    rerun_under_postgres("PREP_WEB_BENCH_UNDER_PG", __file__)
     with tempfile.TemporaryDirectory(prefix="prep-bench-web-") as workdir:
         redis = start_redis(Path(workdir))
         try:
@@ -100,7 +98,8 @@ def through_gunicorn(args, workdir: Path, token: str, state: dict, results: dict
     (workdir / "bench_web_wsgi.py").write_text(WSGI_MODULE)
     env = {**os.environ, "PYTHONPATH": f"{ROOT}:{workdir}", "DJANGO_ROOT_URLCONF_BENCH": "bench_web_urls_module"}
     proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "bench_web_wsgi:application",
-                             "--chdir", str(workdir), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "32",
+                             "--chdir", str(workdir), "--bind", f"127.0.0.1:{port}",
+                             "--workers", str(LOAD.procfile_web("--workers")), "--threads", str(LOAD.procfile_web("--threads")),
                              "--access-logfile", "-"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
@@ -283,6 +282,12 @@ def run(args, workdir: Path) -> int:
                             {"value": i / 1000})
         assert status == 200, (status, body)
 
+    def autosave_choice(i):  # checked against the question's options, read in the save's pipeline
+        choice = next(q for q in state["questions"] if q["kind"] == "single_choice")
+        status, body = call("PUT", f"/api/attempts/{state['attempts'][0]}/responses/{choice['id']}/", tokens[0],
+                            {"choice": choice["options"][i % len(choice["options"])]["id"]})
+        assert status == 200, (status, body)
+
     def run_code(i):  # each on its own candidate's attempt: the pending cap is per attempt
         status, body = call("POST", f"/api/attempts/{state['attempts'][i]}/responses/{code}/runs/", tokens[i],
                             {"language": "python", "source": f"# {i}\ndef running_max(values):\n    return values\n"})
@@ -299,6 +304,7 @@ def run(args, workdir: Path) -> int:
         ("bare DRF view, token (the limit)", lambda i: call("GET", "/bench/bare/", tokens[0]), None),
         ("start an attempt", start, "POST /api/assessments/{id}/attempts/"),
         ("autosave an answer", autosave, "PUT /api/attempts/{id}/responses/{q}/"),
+        ("autosave a single choice", autosave_choice, "PUT /api/attempts/{id}/responses/{q}/"),
         ("Run code (queued, published)", run_code, "POST .../responses/{q}/runs/"),
         ("read a submission", poll, "GET /api/submissions/{id}/"),
     ]
