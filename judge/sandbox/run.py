@@ -143,27 +143,33 @@ def run_in_sandbox(
 # --- prewarming ------------------------------------------------------------------------------
 
 _prewarm = {"on": False, "max": 2}
-_warm: dict[tuple, "_Launched"] = {}
+# Boxes kept waiting per argv/limits. Two, so that a run finds one at once even while the box for
+# the next one is still to be started: the upkeep after a verdict waits out UPKEEP_GRACE_S, and
+# a sandbox takes ~20 ms to come up on a busy host.
+WARM_PER_KIND = 2
+_warm: dict[tuple, list["_Launched"]] = {}  # oldest first; a kind with none waiting has no entry
 _starting: dict[tuple, threading.Event] = {}  # boxes asked of the keeper, not up yet (set when done or given up)
 _warm_lock = threading.Lock()
 _WARM_WAIT_S = 2.0  # how long a run waits for a box being started for it before starting its own
 
 
 def set_prewarm(on: bool, *, max_waiting: int = 2) -> None:
-    """Keep up to `max_waiting` sandboxes started ahead of use (one per distinct argv/limits),
-    and sweep finished runs in the background. Off by default; grading workers switch it on.
-    Turning it off waits for the background work and stops the waiting sandboxes."""
+    """Keep sandboxes started ahead of use (WARM_PER_KIND for each of up to `max_waiting`
+    distinct argv/limits), and sweep finished runs in the background. Off by default; grading
+    workers switch it on. Turning it off waits for the background work and stops the waiting
+    sandboxes."""
     _prewarm["on"], _prewarm["max"] = on, max_waiting
     if not on:
         discard_warm()
 
 
 def discard_warm() -> None:
+    _end_graces()
     _drain()
     with _warm_lock:
         while _warm:
-            _, launched = _warm.popitem()
-            _retire(launched)
+            for launched in _warm.popitem()[1]:
+                _retire(launched)
 
 
 # Waiting sandboxes are started, and finished runs swept, by one long-lived "keeper" thread:
@@ -183,12 +189,13 @@ _deferred = threading.local()
 def upkeep_deferred():
     """Around a judging that runs one sandbox, when the caller has more work on the candidate's
     wait once the run is over (recording the verdict): the upkeep that prewarming does beside a
-    run (starting the next sandbox, sweeping the finished one) starts at the end of the block,
-    not during the run and what follows it, where it competed with both for the CPU and the
-    GIL. A second run in the block releases what is held at once and defers nothing more, so a
-    judge of many runs (a program's tests) keeps its sandboxes warmed during the runs, all but
-    the second. Inside a block already deferring, it adds nothing. The deferral is this thread's:
-    another thread's run for the same argv may wait (at most _WARM_WAIT_S) for a box held here."""
+    run (starting the next sandbox, sweeping the finished one) starts UPKEEP_GRACE_S after the
+    end of the block, not during the run and what follows it, where it competed with both for
+    the CPU and the GIL; a run that needs the box meanwhile ends the grace at once. A second run
+    in the block releases what is held at once and defers nothing more, so a judge of many runs
+    (a program's tests) keeps its sandboxes warmed during the runs, all but the second. Inside a
+    block already deferring, it adds nothing. The deferral is this thread's: another thread's
+    run for the same argv may wait (at most _WARM_WAIT_S) for a box held here."""
     if getattr(_deferred, "jobs", None) is not None:
         yield
         return
@@ -196,13 +203,44 @@ def upkeep_deferred():
     try:
         yield
     finally:
-        _upkeep_release()
+        _upkeep_release(grace_s=UPKEEP_GRACE_S)
 
 
-def _upkeep_release() -> None:
+# How long the upkeep released at the end of a deferring block waits before it starts. A verdict
+# is often followed at once by more work for this host: the web tier answering it and, as the
+# candidate sees it, their next Run or Submit, which another grading process takes. A sandbox
+# started meanwhile (bwrap and an interpreter: ~15-20 ms of CPU in processes of their own) took
+# the CPU from that work: under bench/load.py (200 candidates, 2 cores), a Submit sent on its
+# Run's heels took 37 ms at the median with the upkeep at once, 27 ms with this grace and a spare
+# box (WARM_PER_KIND), its p95 unchanged (73 against 74-76 ms).
+UPKEEP_GRACE_S = 0.05
+_graces: set[threading.Event] = set()  # grace periods under way; a run that needs a box ends them
+
+
+def _upkeep_release(*, grace_s: float = 0.0) -> None:
     jobs, _deferred.jobs = getattr(_deferred, "jobs", None), None
+    if jobs and grace_s > 0:
+        ended = threading.Event()  # registered now: a run that asks before the keeper gets to it ends it too
+        with _warm_lock:
+            _graces.add(ended)
+        _in_background(functools.partial(_grace, ended, grace_s))
     for job in jobs or ():
         _in_background(job)
+
+
+def _grace(ended: threading.Event, seconds: float) -> None:
+    """A keeper job: wait `seconds`, or less if a run asks for a box meanwhile (_end_graces)."""
+    try:
+        ended.wait(seconds)
+    finally:
+        with _warm_lock:
+            _graces.discard(ended)
+
+
+def _end_graces() -> None:
+    with _warm_lock:
+        for ended in _graces:
+            ended.set()
 
 
 def _upkeep_release_if_held_before_another_run() -> None:
@@ -250,17 +288,31 @@ def _warm_soon(key: tuple) -> None:
 
 
 def _take_warm(key: tuple) -> "_Launched | None":
+    launched = _pop_warm(key)
     starting = _starting.get(key)
-    if starting is not None:  # asked for and not up yet: waiting costs less than starting another beside it
+    if launched is None and starting is not None:
+        # Asked for and not up yet: waiting costs less than starting another beside it. The
+        # keeper may be holding back before it starts it (UPKEEP_GRACE_S): needed now.
+        _end_graces()
         starting.wait(_WARM_WAIT_S)
-    with _warm_lock:
-        launched = _warm.pop(key, None)
+        launched = _pop_warm(key)
     if launched is None:
         return None
     if launched.proc.poll() is not None:  # died while waiting: never trust it, start afresh
         _retire(launched)
         return None
     return launched
+
+
+def _pop_warm(key: tuple) -> "_Launched | None":
+    with _warm_lock:
+        boxes = _warm.get(key)
+        if not boxes:
+            return None
+        launched = boxes.pop(0)
+        if not boxes:
+            del _warm[key]
+        return launched
 
 
 def _start_warm(key: tuple) -> None:
@@ -277,19 +329,25 @@ def _start_warm_locked(key: tuple) -> None:
     # Under the lock from check to store: callers may judge from several threads at once
     # (the SQL judge runs the reference query beside the candidate's).
     with _warm_lock:
-        if key in _warm:
-            return
-        while len(_warm) >= _prewarm["max"]:
-            _retire(_warm.pop(next(iter(_warm))))
+        if key not in _warm:
+            while len(_warm) >= _prewarm["max"]:  # the kind waiting longest makes room
+                for launched in _warm.pop(next(iter(_warm))):
+                    _retire(launched)
+        boxes = _warm.setdefault(key, [])
         try:
-            slot = acquire_slot(timeout=0.5)
-        except JudgeError:
-            return  # every slot busy: run cold next time
-        try:
-            _warm[key] = _launch(slot, key)
-        except BaseException:
-            slot.release()
-            raise
+            while len(boxes) < WARM_PER_KIND:
+                try:
+                    slot = acquire_slot(timeout=0.5)
+                except JudgeError:
+                    return  # every slot busy: run cold next time
+                try:
+                    boxes.append(_launch(slot, key))
+                except BaseException:
+                    slot.release()
+                    raise
+        finally:
+            if not boxes:
+                del _warm[key]
 
 
 def _retire(launched: "_Launched", *, quiet: bool = False) -> None:

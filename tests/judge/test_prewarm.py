@@ -7,7 +7,7 @@ import pytest
 
 from judge import FunctionSpec, FunctionTest, Limits, judge_python_function
 from judge.sandbox import PYTHON, SandboxLimits, run_in_sandbox, set_prewarm, upkeep_deferred
-from judge.sandbox.run import _drain, _warm
+from judge.sandbox.run import WARM_PER_KIND, _drain, _warm
 
 pytestmark = pytest.mark.usefixtures("sandbox_ready")
 
@@ -25,12 +25,30 @@ def python(code):
     return [PYTHON, "-I", "-S", "-c", code]
 
 
+def waiting() -> int:
+    return sum(len(boxes) for boxes in _warm.values())
+
+
+@pytest.fixture
+def launched_by(monkeypatch):
+    """The name of the thread that launched each box, in order."""
+    from judge.sandbox import run as sandbox_run
+
+    names = []
+    launch = sandbox_run._launch
+    monkeypatch.setattr(sandbox_run, "_launch", lambda *args: names.append(threading.current_thread().name) or launch(*args))
+    return names
+
+
+KEEPER = "judge-sandbox-keeper"
+
+
 def test_a_prewarmed_run_gives_the_same_outcome_as_a_cold_one(prewarm):
     argv = python("import sys; print(sys.stdin.read().upper())")
     outcomes = [run_in_sandbox(argv, stdin=f"run {i}".encode(), limits=LIMITS) for i in range(3)]
     assert [o.stdout for o in outcomes] == [b"RUN 0\n", b"RUN 1\n", b"RUN 2\n"]
     _drain()
-    assert len(_warm) == 1  # the next one is already waiting
+    assert WARM_PER_KIND == 2 and waiting() == 2  # the next ones are already waiting
 
 
 def test_each_run_gets_a_fresh_box_even_when_prewarmed(prewarm):
@@ -73,17 +91,64 @@ def test_a_function_question_judged_with_prewarm_is_graded_the_same(prewarm):
 
 def test_with_upkeep_deferred_nothing_is_started_beside_the_run_and_the_next_box_waits_once_the_block_ends(prewarm):
     argv = python("import sys; print(sys.stdin.read())")
-    run_in_sandbox(argv, stdin=b"warm it", limits=LIMITS)  # the box this block's run takes
+    run_in_sandbox(argv, stdin=b"warm it", limits=LIMITS)  # the boxes this block's run takes from
     _drain()
-    assert len(_warm) == 1
+    assert waiting() == 2
 
     with upkeep_deferred():
         assert run_in_sandbox(argv, stdin=b"in the block", limits=LIMITS).stdout == b"in the block\n"
         _drain()
-        assert not _warm  # neither the next box started nor this run swept yet
+        assert waiting() == 1  # the spare: no box started in place of the one taken, nor this run swept yet
     _drain()
-    assert len(_warm) == 1
+    assert waiting() == 2
     assert run_in_sandbox(argv, stdin=b"after", limits=LIMITS).stdout == b"after\n"
+
+
+def test_after_the_block_the_next_boxes_wait_out_a_grace_which_a_run_needing_one_ends(prewarm, monkeypatch,
+                                                                                      launched_by):
+    from judge.sandbox import run as sandbox_run
+
+    argv = python("import sys; print(sys.stdin.read())")
+    monkeypatch.setattr(sandbox_run, "UPKEEP_GRACE_S", 60.0)
+    with upkeep_deferred():
+        run_in_sandbox(argv, stdin=b"first", limits=LIMITS)
+    time.sleep(0.3)
+    assert not _warm and launched_by == ["MainThread"]  # the keeper holds back: what follows a verdict goes first
+
+    assert run_in_sandbox(argv, stdin=b"needs it", limits=LIMITS).stdout == b"needs it\n"
+    _drain()
+    # The run ended the grace and took a box the keeper started for it (not one of its own after
+    # waiting _WARM_WAIT_S); the one taken was replaced beside it, as without the block.
+    assert launched_by == ["MainThread", KEEPER, KEEPER, KEEPER]
+    assert waiting() == 2
+
+
+def test_a_run_during_the_grace_takes_the_spare_and_leaves_the_grace_alone(prewarm, monkeypatch, launched_by):
+    from judge.sandbox import run as sandbox_run
+
+    argv = python("import sys; print(sys.stdin.read())")
+    run_in_sandbox(argv, stdin=b"warm it", limits=LIMITS)
+    _drain()
+    monkeypatch.setattr(sandbox_run, "UPKEEP_GRACE_S", 60.0)
+    with upkeep_deferred():
+        run_in_sandbox(argv, stdin=b"graded", limits=LIMITS)
+    started = len(launched_by)
+
+    assert run_in_sandbox(argv, stdin=b"right after", limits=LIMITS).stdout == b"right after\n"
+    time.sleep(0.3)
+    assert len(launched_by) == started and not _warm  # nothing started yet: the grace still holds
+
+
+def test_turning_prewarm_off_ends_a_grace_at_once(monkeypatch):
+    from judge.sandbox import run as sandbox_run
+
+    monkeypatch.setattr(sandbox_run, "UPKEEP_GRACE_S", 60.0)
+    set_prewarm(True)
+    with upkeep_deferred():
+        run_in_sandbox(python("pass"), limits=LIMITS)
+    started = time.monotonic()
+    set_prewarm(False)
+    assert time.monotonic() - started < 30 and not _warm
 
 
 def test_a_second_run_in_the_block_releases_the_upkeep_and_defers_nothing_more(prewarm):
@@ -91,24 +156,20 @@ def test_a_second_run_in_the_block_releases_the_upkeep_and_defers_nothing_more(p
     with upkeep_deferred():
         outcomes = [run_in_sandbox(argv, stdin=f"run {i}".encode(), limits=LIMITS) for i in range(3)]
         _drain()
-        assert len(_warm) == 1  # warmed beside the later runs, as without the block
+        assert waiting() == 2  # warmed beside the later runs, as without the block
     assert [o.stdout for o in outcomes] == [b"run 0\n", b"run 1\n", b"run 2\n"]
 
 
-def test_a_run_waits_for_the_box_the_keeper_is_starting_for_it_rather_than_starting_another(prewarm, monkeypatch):
+def test_a_run_waits_for_the_box_the_keeper_is_starting_for_it_rather_than_starting_another(prewarm, launched_by):
     from judge.sandbox import run as sandbox_run
 
     argv = python("import sys; print(sys.stdin.read())")
-    launched_by = []
-    launch = sandbox_run._launch
-    monkeypatch.setattr(sandbox_run, "_launch",
-                        lambda *args: launched_by.append(threading.current_thread().name) or launch(*args))
     sandbox_run._in_background(lambda: time.sleep(0.3))  # the keeper is busy when the box is asked for
     sandbox_run._warm_soon((tuple(argv), LIMITS, (), False))
 
     assert run_in_sandbox(argv, stdin=b"took it", limits=LIMITS).stdout == b"took it\n"
     _drain()
-    assert launched_by == ["judge-sandbox-keeper"] * 2  # its box, then the next one; none by the caller
+    assert launched_by == [KEEPER] * 3  # its two boxes, then one in place of the one taken; none by the caller
 
 
 def test_a_deferring_block_inside_another_defers_to_the_outer_one(prewarm):
@@ -119,6 +180,6 @@ def test_a_deferring_block_inside_another_defers_to_the_outer_one(prewarm):
         with upkeep_deferred():
             run_in_sandbox(argv, stdin=b"inner", limits=LIMITS)
         _drain()
-        assert not _warm  # still held: the inner block's end releases nothing
+        assert waiting() == 1  # still held: the inner block's end releases nothing
     _drain()
-    assert len(_warm) == 1
+    assert waiting() == 2
