@@ -168,8 +168,7 @@ def discard_warm() -> None:
     _drain()
     with _warm_lock:
         while _warm:
-            for launched in _warm.popitem()[1]:
-                _retire(launched)
+            _retire_all(_warm.popitem()[1])
 
 
 # Waiting sandboxes are started, and finished runs swept, by one long-lived "keeper" thread:
@@ -191,11 +190,12 @@ def upkeep_deferred():
     wait once the run is over (recording the verdict): the upkeep that prewarming does beside a
     run (starting the next sandbox, sweeping the finished one) starts UPKEEP_GRACE_S after the
     end of the block, not during the run and what follows it, where it competed with both for
-    the CPU and the GIL; a run that needs the box meanwhile ends the grace at once. A second run
-    in the block releases what is held at once and defers nothing more, so a judge of many runs
-    (a program's tests) keeps its sandboxes warmed during the runs, all but the second. Inside a
-    block already deferring, it adds nothing. The deferral is this thread's: another thread's
-    run for the same argv may wait (at most _WARM_WAIT_S) for a box held here."""
+    the CPU and the GIL; a run that finds no box of its kind waiting while one is being started
+    for it ends the grace at once. A second run in the block releases what is held at once and
+    defers nothing more, so a judge of many runs (a program's tests) keeps its sandboxes warmed
+    during the runs, all but the second. Inside a block already deferring, it adds nothing. The
+    deferral is this thread's: another thread's run for the same argv may wait (at most
+    _WARM_WAIT_S) for a box held here."""
     if getattr(_deferred, "jobs", None) is not None:
         yield
         return
@@ -288,66 +288,78 @@ def _warm_soon(key: tuple) -> None:
 
 
 def _take_warm(key: tuple) -> "_Launched | None":
+    starting = _starting.get(key)  # read first: a box stored meanwhile is then found below
     launched = _pop_warm(key)
-    starting = _starting.get(key)
     if launched is None and starting is not None:
         # Asked for and not up yet: waiting costs less than starting another beside it. The
         # keeper may be holding back before it starts it (UPKEEP_GRACE_S): needed now.
         _end_graces()
         starting.wait(_WARM_WAIT_S)
         launched = _pop_warm(key)
-    if launched is None:
-        return None
-    if launched.proc.poll() is not None:  # died while waiting: never trust it, start afresh
-        _retire(launched)
-        return None
     return launched
 
 
 def _pop_warm(key: tuple) -> "_Launched | None":
-    with _warm_lock:
-        boxes = _warm.get(key)
-        if not boxes:
-            return None
-        launched = boxes.pop(0)
-        if not boxes:
-            del _warm[key]
-        return launched
+    """The oldest box waiting for `key` that is still alive (one that died while it waited is
+    never trusted: it is swept), or None."""
+    while True:
+        with _warm_lock:
+            boxes = _warm.get(key)
+            if not boxes:
+                return None
+            launched = boxes.pop(0)
+            if boxes:
+                _warm[key] = _warm.pop(key)  # the kind used last is evicted last
+            else:
+                del _warm[key]
+        if launched.proc.poll() is None:
+            return launched
+        _retire(launched)
 
 
 def _start_warm(key: tuple) -> None:
+    """The keeper's job for _warm_soon: one box for `key`, which a run may be waiting for (told
+    as soon as it is stored), then the spare, if a slot is free at once."""
     try:
-        _start_warm_locked(key)
+        started = _start_one_warm(key, slot_timeout=0.5)
     finally:
         with _warm_lock:
             starting = _starting.pop(key, None)
         if starting is not None:
             starting.set()
+    while started and _start_one_warm(key, slot_timeout=0):
+        pass
 
 
-def _start_warm_locked(key: tuple) -> None:
-    # Under the lock from check to store: callers may judge from several threads at once
-    # (the SQL judge runs the reference query beside the candidate's).
+def _start_one_warm(key: tuple, *, slot_timeout: float) -> bool:
+    """Start one more box for `key` unless WARM_PER_KIND wait already (or prewarming is off, or
+    no slot is free within `slot_timeout`): whether it did. Under the lock from check to store:
+    callers may judge from several threads at once (the SQL judge runs the reference query
+    beside the candidate's)."""
     with _warm_lock:
+        if not _prewarm["on"] or len(_warm.get(key, ())) >= WARM_PER_KIND:
+            return False
         if key not in _warm:
-            while len(_warm) >= _prewarm["max"]:  # the kind waiting longest makes room
-                for launched in _warm.pop(next(iter(_warm))):
-                    _retire(launched)
-        boxes = _warm.setdefault(key, [])
+            while len(_warm) >= _prewarm["max"]:  # the kind used longest ago makes room
+                _retire_all(_warm.pop(next(iter(_warm))))
         try:
-            while len(boxes) < WARM_PER_KIND:
-                try:
-                    slot = acquire_slot(timeout=0.5)
-                except JudgeError:
-                    return  # every slot busy: run cold next time
-                try:
-                    boxes.append(_launch(slot, key))
-                except BaseException:
-                    slot.release()
-                    raise
-        finally:
-            if not boxes:
-                del _warm[key]
+            slot = acquire_slot(timeout=slot_timeout)
+        except JudgeError:
+            return False  # every slot busy: run cold next time
+        try:
+            launched = _launch(slot, key)
+        except BaseException:
+            slot.release()
+            raise
+        _warm[key] = [*_warm.pop(key, ()), launched]  # and the kind used last is evicted last
+        return True
+
+
+def _retire_all(boxes: list["_Launched"]) -> None:
+    """Retire every box; one whose processes survive SIGKILL is quarantined (and logged), and
+    the others are retired all the same."""
+    for launched in boxes:
+        _retire(launched, quiet=True)
 
 
 def _retire(launched: "_Launched", *, quiet: bool = False) -> None:

@@ -144,11 +144,43 @@ def test_turning_prewarm_off_ends_a_grace_at_once(monkeypatch):
 
     monkeypatch.setattr(sandbox_run, "UPKEEP_GRACE_S", 60.0)
     set_prewarm(True)
-    with upkeep_deferred():
-        run_in_sandbox(python("pass"), limits=LIMITS)
-    started = time.monotonic()
-    set_prewarm(False)
+    try:
+        with upkeep_deferred():
+            run_in_sandbox(python("pass"), limits=LIMITS)
+    finally:
+        started = time.monotonic()
+        set_prewarm(False)
     assert time.monotonic() - started < 30 and not _warm
+
+
+def test_a_box_that_died_while_waiting_is_swept_and_the_spare_taken(prewarm, launched_by, slot_processes):
+    argv = python("import sys; print(sys.stdin.read())")
+    run_in_sandbox(argv, stdin=b"warm it", limits=LIMITS)
+    _drain()
+    (dead, spare), = _warm.values()
+    dead.proc.kill()
+    dead.proc.wait()
+
+    outcome = run_in_sandbox(argv, stdin=b"on the spare", limits=LIMITS)
+    assert outcome.stdout == b"on the spare\n" and outcome.slot == spare.slot.index
+    assert launched_by.count("MainThread") == 1  # the first run's, cold; none since
+    _drain()
+    assert slot_processes() == {}  # the dead box's slot was swept and freed
+
+
+def test_a_new_kind_evicts_the_kind_used_longest_ago_with_both_its_boxes(launched_by, slot_processes):
+    first, second, third = (python(f"import sys; print({n}, sys.stdin.read())") for n in (1, 2, 3))
+    set_prewarm(True, max_waiting=2)
+    try:
+        for argv in (first, second, first, third):  # `first` used again: `second` is the one to make room
+            run_in_sandbox(argv, limits=LIMITS)
+            _drain()
+        assert {key[0] for key in _warm} == {tuple(first), tuple(third)}
+        assert waiting() == 4
+        assert slot_processes() == {}  # both boxes of `second` were stopped and their slots freed
+    finally:
+        set_prewarm(False)
+    assert not _warm and slot_processes() == {}
 
 
 def test_a_second_run_in_the_block_releases_the_upkeep_and_defers_nothing_more(prewarm):
