@@ -28,7 +28,11 @@ judge's, measured right after it (two processes judging the same Submit back to 
 of the workers' throughput); --bursts such pairs (default 3), and the median pair is reported.
 Targets: zero lost answers, zero lost submissions, zero 5xx, autosave p95 < 100 ms,
 submission-to-verdict p50 < 1.5x the judge's own time, grading throughput >= 70% of the bare
-judge's. Exit status 1 when one misses it."""
+judge's. Exit status 1 when one misses it.
+
+--foreign-load F adds another tenant's process (busy F of one core, in 10 ms periods) from before the
+judge is first timed to the end, outside the stack: the VM's slower hours on demand. Its CPU shows
+as "outside this run's processes"."""
 
 import argparse
 import compileall
@@ -85,10 +89,11 @@ TESTS = [  # (name, values, sample)
 
 # --- processes --------------------------------------------------------------------------------
 class Proc:
-    """One command in its own session (so its own process group), output to its own log."""
+    """One command in its own session (so its own process group), output to its own log.
+    `ours`: its CPU is counted as this run's (a foreign load's is counted outside it)."""
 
-    def __init__(self, name: str, argv: list[str], env: dict, log: Path):
-        self.name, self.argv, self.env, self.log = name, argv, env, log
+    def __init__(self, name: str, argv: list[str], env: dict, log: Path, *, ours: bool = True):
+        self.name, self.argv, self.env, self.log, self.ours = name, argv, env, log, ours
         with open(log, "ab") as out:
             self.popen = subprocess.Popen(argv, cwd=SRC, env=env, stdout=out, stderr=subprocess.STDOUT,
                                           stdin=subprocess.DEVNULL, start_new_session=True)
@@ -165,7 +170,7 @@ def cpu_snapshot(procs: list) -> dict:
     for pid, (ppid, _, _) in stats.items():
         children[ppid].append(pid)
     components = {}
-    for proc in procs:
+    for proc in (p for p in procs if p.ours):
         tree, todo = [], [proc.popen.pid]
         while todo:
             pid = todo.pop()
@@ -194,21 +199,34 @@ def machine_busy(seconds: float) -> float:
 QUIET = 0.1  # the machine's CPU busy fraction under which the judge is timed alone
 
 
-def wait_quiet(timeout: float) -> float:
-    """Until the machine is < QUIET busy (over 3 s, then over each further second: a stack just
+def wait_quiet(timeout: float, quiet: float = QUIET) -> float:
+    """Until the machine is < `quiet` busy (over 3 s, then over each further second: a stack just
     started, or a load just ended, still settles), for at most `timeout` seconds (0: measure
     once): the busy fraction last measured."""
     end = time.monotonic() + timeout
     busy = machine_busy(3)
-    while busy >= QUIET and time.monotonic() < end:
+    while busy >= quiet and time.monotonic() < end:
         busy = machine_busy(1)
     return busy
 
 
+# Another tenant of the machine (--foreign-load): busy a fraction of one core, in 10 ms periods.
+FOREIGN_LOAD = """
+import sys, time
+busy = 0.01 * float(sys.argv[1])
+while True:
+    start = time.perf_counter()
+    while time.perf_counter() - start < busy:
+        pass
+    time.sleep(0.01 - busy)
+"""
+
+
 def time_judge_quietly(question, args, when: str) -> dict:
-    busy = wait_quiet(args.quiet_wait)
+    quiet = QUIET + args.foreign_load / os.cpu_count()  # the foreign load never stops
+    busy = wait_quiet(args.quiet_wait, quiet)
     print(f"the judge timed alone {when}, with the machine {busy:.0%} busy (waited up to {args.quiet_wait:.0f} s "
-          f"for < {QUIET:.0%})")
+          f"for < {quiet:.0%})")
     return time_judge(question, args.judge_runs)
 
 
@@ -298,6 +316,9 @@ def main() -> int:
                         help="bursts, each followed by the bare judge; the report takes the median pair")
     parser.add_argument("--pg-stats", action="store_true",
                         help="print the statements that cost PostgreSQL most during the burst (pg_stat_statements)")
+    parser.add_argument("--foreign-load", type=float, default=0.0, metavar="FRACTION",
+                        help="run another tenant's process beside the stack, busy FRACTION of one core from "
+                             "before the judge is first timed to the end (the VM's slower hours, on demand)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the logs and results (the temp dir) and print its path")
     args = parser.parse_args()
@@ -305,6 +326,8 @@ def main() -> int:
         parser.error("--wait-s is 0 to 20 seconds (the API's limit)")
     if args.bursts < 1:
         parser.error("--bursts is at least 1")
+    if not 0 <= args.foreign_load < 1:
+        parser.error("--foreign-load is a fraction of one core, from 0 to below 1")
 
     from pgrun import rerun_under_postgres  # bench/, this script's directory
 
@@ -443,6 +466,11 @@ def run(args, workdir: Path, procs: list) -> int:
           f"beat, gunicorn :{web_port} ({args.web_workers} workers x {args.web_threads} threads); "
           f"PREP_RUN_RATE = PREP_SUBMIT_RATE = {RAISED_RATE}, pending cap unchanged; "
           f"CONN_MAX_AGE={env.get('CONN_MAX_AGE', '60 (default)')}")
+
+    if args.foreign_load:
+        procs.append(Proc("foreign load", [sys.executable, "-c", FOREIGN_LOAD, str(args.foreign_load)], env,
+                          workdir / "foreign-load.log", ours=False))
+        print(f"another tenant's process busy {args.foreign_load:.0%} of one core from now to the end")
 
     started = time.monotonic()
     fixture = make_fixture(args.users, args.duration)
