@@ -302,7 +302,7 @@ def submission_judge_input(*, submission: Submission) -> dict:
     A function question's tests are those the claim read (SUBMISSION_FUNCTION_TESTS), if it did."""
     data = code_judge_input(
         question=submission.question, language=submission.language, source=submission.source,
-        run_only=submission.kind == Submission.Kind.RUN, function_tests=getattr(submission, "function_tests", None),
+        run_only=submission.kind == Submission.Kind.RUN, function_tests=submission.function_tests,
     )
     if submission.kind == Submission.Kind.RUN and submission.custom_input:
         data["custom_input"] = submission.custom_input

@@ -147,6 +147,13 @@ class Submission(BaseModel):
     finished_at = models.DateTimeField(null=True, blank=True)
     claims = models.PositiveSmallIntegerField(default=0, help_text="How many times a worker claimed it.")
 
+    # Not stored: what services.submission_claim reads in the claim's own round trip, for grading
+    # to use without a query of its own. The points of the response a Submit scores, and a
+    # function question's every test (rows of selectors.SUBMISSION_FUNCTION_TESTS). None on a
+    # row read any other way: the consumers then read them themselves.
+    response_max_score: float | None = None
+    function_tests: list[tuple] | None = None
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "enqueued_at"])]

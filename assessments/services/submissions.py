@@ -189,7 +189,7 @@ def submission_complete(*, submission: Submission, result: dict) -> bool:
     score = min(max(float(result["score"]), 0.0), 1.0)
     if submission.kind != Submission.Kind.SUBMIT:
         return bool(_verdict_write(submission_id=submission.pk, result=result, score=score, now=timezone.now()).value)
-    max_score = getattr(submission, "response_max_score", None)  # read by the claim
+    max_score = submission.response_max_score  # read by the claim
     if max_score is not None:
         with pipelined_transaction() as batch:
             if batch.orm_allowed:  # statements run one by one anyway (SQLite, or inside an atomic block)
