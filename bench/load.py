@@ -59,13 +59,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT  # run() points it at a snapshot of the source: others may edit the tree meanwhile
 VENV_BIN = Path(sys.executable).parent
 
-
-def procfile_web(option: str) -> int:
-    """A number on the Procfile's `web:` line (gunicorn's --workers or --threads): the benchmarks
-    run the web tier as `make run` does."""
-    web = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
-    words = web.split()
-    return int(words[words.index(option) + 1])
 RAISED_RATE = "600/min"
 
 CORRECT = (
@@ -85,6 +78,14 @@ TESTS = [  # (name, values, sample)
     ("long", [(i * 37) % 101 for i in range(200)], False),
     ("ties", [2, 2, 1, 2, 3, 3, 0], False),
 ]
+
+
+def procfile_web(option: str) -> int:
+    """A number on the Procfile's `web:` line (gunicorn's --workers or --threads): the benchmarks
+    run the web tier as `make run` does."""
+    web = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
+    words = web.split()
+    return int(words[words.index(option) + 1])
 
 
 # --- processes --------------------------------------------------------------------------------
